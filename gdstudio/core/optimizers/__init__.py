@@ -1,0 +1,42 @@
+"""Optimizers, one family per file, and the registry of their names.
+
+>>> from gdstudio.core.optimizers import get_optimizer
+>>> get_optimizer("gd", lr=0.1).hp["lr"]
+0.1
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update
+from gdstudio.core.optimizers.gd import GD, SignGD
+
+#: Optimizer classes by command-line name, in the order menus show them.
+OPTIMIZERS: dict[str, type[Optimizer]] = {
+    cls.name: cls
+    for cls in (
+        GD,
+        SignGD,
+    )
+}
+
+
+def optimizer_names() -> list[str]:
+    return list(OPTIMIZERS)
+
+
+def optimizer_class(name: str) -> type[Optimizer]:
+    try:
+        return OPTIMIZERS[name]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r} (valid: {', '.join(OPTIMIZERS)})") from None
+
+
+def get_optimizer(name: str, **hp: Any) -> Optimizer:
+    """An optimizer by name with hyperparameters (validated against its specs; ValueError otherwise)."""
+    return optimizer_class(name)(**hp)
+
+
+__all__ = ["HyperParam", "OPTIMIZERS", "Optimizer", "Update", "get_optimizer", "optimizer_class",
+           "optimizer_names"]
