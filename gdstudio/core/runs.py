@@ -324,16 +324,46 @@ class Run:
             self._end(alive, Status.COMPLETED, cfg.epochs, f"completed {cfg.epochs} epochs")
 
 
+class Recorder:
+    """Keeps every step of a run and turns them into a :class:`RunResult` (partial or final).
+
+    :func:`run` uses it, and so does the window's worker: an exported CSV holds the same rows whichever
+    consumer produced it. ``add`` is O(1) per step; ``result`` stacks the steps once.
+    """
+
+    def __init__(self, run: "Run"):
+        self.run = run
+        self._x: list[np.ndarray] = []
+        self._loss: list[np.ndarray] = []
+        self._grad: list[np.ndarray] = []
+        self._rec: list[np.ndarray] = []
+
+    def add(self, step: Step) -> None:
+        self._x.append(step.x)
+        self._loss.append(step.loss)
+        self._grad.append(step.grad)
+        self._rec.append(step.recorded)
+
+    def __len__(self) -> int:
+        return len(self._x)
+
+    def result(self) -> RunResult:
+        r = self.run
+        n, d = len(r.config.starts), r.objective.dim
+        if not self._x:
+            empty = [Trajectory(np.empty((0, d)), np.empty(0), np.empty((0, d)), Status(r.status[i]), r.message[i])
+                     for i in range(n)]
+            return RunResult(r.config, empty)
+        X, L, G, R = (np.stack(a, 1) for a in (self._x, self._loss, self._grad, self._rec))  # (N, K+1, ...)
+        trajs = [Trajectory(X[i][R[i]], L[i][R[i]], G[i][R[i]], Status(r.status[i]), r.message[i])
+                 for i in range(n)]
+        return RunResult(r.config, trajs)
+
+
 def run(config: RunConfig, objective: Objective | None = None) -> RunResult:
     """Run ``config`` to the end and collect every start's trajectory (the same steps :class:`Run` yields)."""
     r = Run(config, objective)
-    xs, ls, gs, rec = [], [], [], []
+    rec = Recorder(r)
     for step in r:  # one Python iteration per step; all starts are handled as arrays
-        xs.append(step.x)
-        ls.append(step.loss)
-        gs.append(step.grad)
-        rec.append(step.recorded)
-    X, L, G, R = np.stack(xs, 1), np.stack(ls, 1), np.stack(gs, 1), np.stack(rec, 1)  # (N, K+1, ...)
-    trajs = [Trajectory(X[i][R[i]], L[i][R[i]], G[i][R[i]], Status(r.status[i]), r.message[i])
-             for i in range(len(X))]
-    return RunResult(config, trajs)
+        rec.add(step)
+    return rec.result()
