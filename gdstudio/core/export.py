@@ -53,7 +53,7 @@ def _num(v: float) -> str:
 
 
 def run_label(result: RunResult, index: int, start: int) -> str:
-    base = result.config.name or str(index)
+    base = result.config.name or f"run{index + 1}"
     return base if len(result.trajectories) == 1 else f"{base}#{start}"
 
 
