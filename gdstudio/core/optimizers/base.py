@@ -53,8 +53,8 @@ class HyperParam:
             return "one of " + ", ".join(map(str, self.choices))
         if self.kind == "bool":
             return "true or false"
-        lo = "(" if self.low_open else "["
-        hi = ")" if self.high_open else "]"
+        lo = "(" if self.low_open or self.low == -math.inf else "["
+        hi = ")" if self.high_open or self.high == math.inf else "]"
         fmt = (lambda v: "∞" if v == math.inf else "−∞" if v == -math.inf else f"{v:g}")
         return f"{lo}{fmt(self.low)}, {fmt(self.high)}{hi}"
 

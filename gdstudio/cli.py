@@ -1,0 +1,213 @@
+"""The command line: ``gdstudio`` opens the window; ``gdstudio run`` and ``gdstudio list`` work without a screen.
+
+Examples::
+
+    gdstudio run --objective booth --optimizer gd --lr 0.01 --epochs 150 --start 0 0 --out booth.csv
+    gdstudio run --objective quadratic --param kappa=50 --optimizer momentum --set momentum=0.9 --start 4 1
+    gdstudio run --objective "expr:sin(x)*cos(y) + 0.1*(x^2 + y^2)" --optimizer adam --start 2 2
+    gdstudio list
+
+Errors in the arguments (unknown names, malformed numbers, non-finite starts, negative epochs, a key the
+optimizer does not have) exit with status 2 and one line naming the problem and the valid choices.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from typing import Sequence
+
+from gdstudio import __version__
+
+#: Exit status for bad arguments (argparse's convention) and for I/O failures.
+EXIT_USAGE = 2
+EXIT_IO = 1
+
+
+class UsageError(Exception):
+    """Bad command-line input: reported as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, no usage dump, no traceback
+        raise UsageError(message)
+
+
+def _finite(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(v):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return v
+
+
+def _positive(text: str) -> float:
+    v = _finite(text)
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
+    return v
+
+
+def _nonneg_int(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 0")
+    return v
+
+
+def _int(text: str) -> int:
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+
+
+def _key_value(text: str) -> tuple[str, str]:
+    key, sep, value = text.partition("=")
+    if not sep or not key.strip() or not value.strip():
+        raise argparse.ArgumentTypeError(f"{text!r} is not of the form KEY=VALUE")
+    return key.strip(), value.strip()
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="gdstudio", description="See optimization: gradient descent and its relatives on loss "
+                                             "surfaces. Without a command, opens the window.")
+    p.add_argument("--version", action="version", version=f"gdstudio {__version__}")
+    p.add_argument("--quit-after", type=_positive, metavar="SECONDS", help=argparse.SUPPRESS)
+    p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
+    sub = p.add_subparsers(dest="command", metavar="{run,list}", parser_class=_Parser)
+
+    r = sub.add_parser("run", help="run an optimizer headless and write the trajectory as CSV",
+                       description="Run an optimizer on an objective without a window. The CSV goes to standard "
+                                   "output (or --out); a one-line summary per start goes to standard error.")
+    r.add_argument("--objective", required=True, metavar="NAME",
+                   help="a built-in objective (see `gdstudio list`) or expr:<formula>, e.g. \"expr:x^2 + 3*y^2\"")
+    r.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="an objective parameter, e.g. --param kappa=50 for quadratic (repeatable)")
+    r.add_argument("--optimizer", required=True, metavar="NAME", help="an optimizer (see `gdstudio list`)")
+    r.add_argument("--start", type=_finite, nargs=2, action="append", metavar=("X", "Y"), required=True,
+                   help="a start point (repeat for several starts, run together)")
+    r.add_argument("--lr", type=_finite, metavar="F", help="learning rate ε (same as --set lr=F)")
+    r.add_argument("--epochs", type=_nonneg_int, default=100, metavar="N", help="number of updates (default 100)")
+    r.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", dest="hp",
+                   help="an optimizer hyperparameter, e.g. --set momentum=0.9 (repeatable)")
+    r.add_argument("--gradient", default="analytic", metavar="SOURCE",
+                   help="analytic (default), central or forward finite differences")
+    r.add_argument("--fd-step", type=_positive, metavar="H", help="finite-difference step h")
+    r.add_argument("--tol", type=_finite, metavar="T", help="stop when ‖∇f‖ ≤ T (converged)")
+    r.add_argument("--seed", type=_int, default=0, metavar="S", help="seed of random methods (default 0)")
+    r.add_argument("--name", default="", help="run label in the CSV (default run1)")
+    r.add_argument("--out", metavar="FILE.csv", help="write the CSV here (atomically) instead of standard output")
+
+    sub.add_parser("list", help="list objectives and optimizers with their hyperparameters and defaults")
+    return p
+
+
+def _config_from_args(a):
+    from gdstudio.core.objectives import get_objective
+    from gdstudio.core.optimizers import optimizer_class
+    from gdstudio.core.runs import RunConfig
+
+    opt_cls = optimizer_class(a.optimizer)
+    hp = {}
+    for key, value in a.hp:
+        try:
+            spec = opt_cls.spec(key)
+        except KeyError:
+            valid = ", ".join(h.name for h in opt_cls.hyperparams) or "none"
+            raise ValueError(f"optimizer {a.optimizer!r} has no hyperparameter {key!r} (valid: {valid})") from None
+        hp[key] = spec.parse(value)
+    if a.lr is not None:
+        if not any(h.name == "lr" for h in opt_cls.hyperparams):
+            raise ValueError(f"optimizer {a.optimizer!r} has no learning rate (--lr)")
+        hp["lr"] = opt_cls.spec("lr").parse(a.lr)
+    params = {}
+    for key, value in a.param:
+        try:
+            params[key] = float(value)
+        except ValueError:
+            raise ValueError(f"objective parameter {key}={value!r} is not a number") from None
+    objective = get_objective(a.objective, params)  # validates names and parameters
+    from gdstudio.core.gradients import check_method
+
+    check_method(a.gradient)
+    return objective, RunConfig.create(
+        objective=a.objective, optimizer=a.optimizer, starts=a.start, epochs=a.epochs, hyperparams=hp,
+        objective_params=params, gradient=a.gradient, fd_step=a.fd_step, tol=a.tol, seed=a.seed, name=a.name)
+
+
+def _summary(label: str, t) -> str:
+    pt = ", ".join(f"{v:.6g}" for v in t.final) if len(t.x) else "-"
+    loss = f"{t.loss[-1]:.6g}" if len(t.loss) else "-"
+    return f"{label}: {t.message}; {t.steps} steps; final ({pt}); loss {loss}"
+
+
+def cmd_run(a) -> int:
+    from gdstudio.core.export import run_label, write_csv, write_csv_to
+    from gdstudio.core.runs import run
+
+    objective, config = _config_from_args(a)
+    result = run(config, objective)
+    if a.out:
+        try:
+            write_csv(a.out, [result])
+        except OSError as e:
+            print(f"gdstudio run: cannot write {a.out}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_IO
+    else:
+        write_csv_to(sys.stdout, [result])
+    for i, t in enumerate(result.trajectories):
+        print(_summary(run_label(result, 0, i), t), file=sys.stderr)
+    return 0
+
+
+def cmd_list(out=None) -> int:
+    from gdstudio.core.objectives import get_objective, objective_names
+    from gdstudio.core.optimizers import OPTIMIZERS
+
+    out = out or sys.stdout
+    print("Objectives (--objective NAME, or expr:<formula>):", file=out)
+    for name in objective_names():
+        f = get_objective(name)
+        dom = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in f.domain)
+        print(f"  {name:<16} f = {f.formula}    domain {dom}", file=out)
+        for p in f.parameters():
+            print(f"  {'':<16}   --param {p.name}={p.default:g}  {p.doc}", file=out)
+    print("\nOptimizers (--optimizer NAME; hyperparameters with --set KEY=VALUE):", file=out)
+    for name, cls in OPTIMIZERS.items():
+        print(f"  {name:<20} {cls.rule}", file=out)
+        for h in cls.hyperparams:
+            print(f"  {'':<20}   {h.name}={h.default}  in {h.range_text()}  {h.doc}", file=out)
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    try:
+        a = parser.parse_args(argv)
+        if a.command == "run":
+            return cmd_run(a)
+        if a.command == "list":
+            return cmd_list()
+    except UsageError as e:
+        print(f"gdstudio: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except ValueError as e:
+        print(f"gdstudio: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenPipeError:  # e.g. `gdstudio run ... | head`
+        return 0
+    from gdstudio.gui.app import main as gui_main
+
+    return gui_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
