@@ -121,9 +121,6 @@ class Quadratic(Objective2D):
     def critical_points(self):
         return critical([((0, 0), "minimum", "global minimum")], self)
 
-    def spec(self) -> str:
-        return self.name
-
 
 class Booth(Objective2D):
     r"""A tilted quadratic bowl.
