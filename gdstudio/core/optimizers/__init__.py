@@ -10,7 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update
+from gdstudio.core.optimizers.adaptive import Adagrad, Adam, AdamW, RMSprop
+from gdstudio.core.optimizers.bfgs import BFGS
 from gdstudio.core.optimizers.gd import GD, SignGD
+from gdstudio.core.optimizers.line_search import LineSearch
+from gdstudio.core.optimizers.momentum import Momentum, Nesterov
+from gdstudio.core.optimizers.newton import Newton
+from gdstudio.core.optimizers.random_search import RandomLocalSearch, RandomSearch
 
 #: Optimizer classes by command-line name, in the order menus show them.
 OPTIMIZERS: dict[str, type[Optimizer]] = {
@@ -18,6 +24,17 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
     for cls in (
         GD,
         SignGD,
+        LineSearch,
+        Momentum,
+        Nesterov,
+        Adagrad,
+        RMSprop,
+        Adam,
+        AdamW,
+        Newton,
+        BFGS,
+        RandomSearch,
+        RandomLocalSearch,
     )
 }
 
