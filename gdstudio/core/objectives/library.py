@@ -175,8 +175,8 @@ class Rosenbrock(Objective2D):
     Notes
     -----
     For the teacher: finding the curved valley y = x² is easy, following it to (1, 1) is slow — the
-    Hessian at the minimum has condition number about 2500. Values span seven decades over the view,
-    so contours are log-spaced.
+    Hessian at the minimum has condition number about 2500. Values run from 0 to about 2500 over the
+    view and the valley floor is below 1, so contours are log-spaced to show it.
     """
 
     name = "rosenbrock"
@@ -496,8 +496,9 @@ class GoldsteinPrice(Objective2D):
 
     Notes
     -----
-    For the teacher: values span six decades (log-spaced contours) and the minima sit in narrow
-    valleys along the lines x + y = −1 and 2x − 3y = 3.
+    For the teacher: values run from 3 to about 10⁶ over the view (log-spaced contours). Being a
+    product of two one-variable quartics, each with two minima, it has its four minima where the
+    lines x + y ∈ {−1, 2} cross the lines 2x − 3y ∈ {0, 3}.
     """
 
     name = "goldstein-price"
