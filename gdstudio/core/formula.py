@@ -1,0 +1,662 @@
+"""Custom objectives typed by the user: ``f(x, y) = sin(x)*cos(y) + 0.1*(x^2 + y^2)``.
+
+The grammar
+-----------
+A formula is an expression in ``x`` and ``y`` built from
+
+* numbers in any usual notation: ``1``, ``1.5``, ``.5``, ``2.``, ``1e-3``, ``1E3``;
+* the constants ``pi`` and ``e``;
+* the operators ``+ - * /``, ``^`` and ``**`` (both mean power, right-associative, binding tighter than a
+  leading minus: ``-x^2 = -(x^2)``, ``2^3^2 = 2^9``), unary ``-`` and ``+``, and parentheses;
+* the functions of :data:`FUNCTIONS`, each applied to exactly one argument in parentheses
+  (``atan`` is accepted as another name for ``arctan``).
+
+:data:`HELP` lists every allowed word and operator with a one-line explanation (the window's help popup
+shows it). Anything else is refused with a :class:`FormulaError` that says what is wrong and where.
+
+Safety
+------
+Nothing typed is ever evaluated as Python. The text is first split into tokens by this module (numbers,
+the allowed names, the operators above, parentheses and commas; any other character or word is refused
+there, so quotes, dots outside numbers, brackets, keywords and unknown names never get further). Length
+(:data:`MAX_LENGTH`) and nesting (:data:`MAX_DEPTH`) are checked on the tokens *before* ``ast.parse``
+sees anything, because the parser itself can exhaust the stack on deep nesting. The tokens, with ``^``
+written as ``**``, are parsed with :func:`ast.parse` and the tree is walked against a whitelist
+(``BinOp`` with ``Add Sub Mult Div Pow``, ``UnaryOp`` with ``USub UAdd``, numeric ``Constant``, ``Name``
+in ``x y pi e``, ``Call`` of an allowed function with one positional argument). The SymPy expression is
+built node by node from that tree (never ``sympify`` of the text). Sub-expressions without ``x`` and ``y``
+are folded to one float with :mod:`math` (so ``9^9^9^9`` or ``10^1000000`` is refused at once as "too
+large" instead of SymPy computing a huge integer), and a constant exponent may not exceed
+:data:`MAX_EXPONENT` in size. Only the code SymPy's printer generates for the value, gradient and Hessian
+is compiled (:func:`sympy.lambdify` with ``modules="numpy"``).
+
+Derivatives
+-----------
+With :math:`f` the built SymPy expression, the gradient and Hessian are derived symbolically,
+
+.. math::
+
+    \\nabla f = \\left(\\frac{\\partial f}{\\partial x}, \\frac{\\partial f}{\\partial y}\\right), \\qquad
+    H = \\begin{pmatrix} f_{xx} & f_{xy} \\\\ f_{xy} & f_{yy} \\end{pmatrix},
+
+with ``x`` and ``y`` real. ``abs`` differentiates to ``sign`` and its second derivative (a Dirac delta at
+the kink) is taken as 0, its value almost everywhere.
+
+Where the function is undefined or infinite (``log(x)`` for x ≤ 0, ``1/x`` at 0, ``sqrt`` of a negative)
+the value, gradient and Hessian are NaN or ±inf, with no warning: views show a gap and a run stepping
+there ends as diverged.
+
+Domain and the command line
+---------------------------
+The view domain defaults to [−5, 5]². It is set by the objective parameters ``xmin``, ``xmax``, ``ymin``
+and ``ymax`` (any subset), which travel like every objective's parameters::
+
+    get_objective("expr:sin(x)*cos(y)", {"xmin": -3, "xmax": 3})
+    RunConfig.create(objective="expr:x^2 + y^2", objective_params={"ymin": -2, "ymax": 2})
+    gdstudio run --objective "expr:sin(x)*cos(y)" --param xmin=-3 --param xmax=3   # CLI parameters
+
+A display name can be given with the keyword ``title="..."`` (not a number, so not a parameter).
+
+>>> f = formula_objective("sin(x)*cos(y) + 0.1*(x^2 + y^2)")
+>>> f.name
+'expr:sin(x)*cos(y) + 0.1*(x^2 + y^2)'
+>>> float(f.value([0.0, 0.0]))
+0.0
+>>> f.gradient([0.0, 0.0]).tolist()
+[1.0, 0.0]
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import math
+import re
+from dataclasses import dataclass
+from typing import Callable, NamedTuple
+
+import numpy as np
+
+from gdstudio.core.objectives.base import Objective2D, Parameter
+
+#: Longest formula accepted, in characters.
+MAX_LENGTH = 500
+#: Deepest nesting accepted: open parentheses plus consecutive signs at any point of the formula.
+MAX_DEPTH = 50
+#: Largest size of a constant exponent (``x^1000`` is accepted, ``x^1001`` is not).
+MAX_EXPONENT = 1000
+#: Deepest nesting of powers whose exponent contains x or y (``x^x^x`` has 2): the size of the symbolic
+#: derivatives grows steeply with it (a tower of 40 x's takes seconds to differentiate).
+MAX_POWER_NESTING = 10
+#: The default view domain of a formula objective, per axis.
+DEFAULT_DOMAIN = (-5.0, 5.0)
+
+#: The variables of a formula.
+VARIABLES = ("x", "y")
+
+
+@dataclass(frozen=True)
+class FormulaWord:
+    """One entry of the formula help: ``name`` as typed, ``kind`` (variable, constant, function,
+    operator), a usage ``example`` and one line of ``help``."""
+
+    name: str
+    kind: str
+    example: str
+    help: str
+
+
+#: Allowed functions: name -> one-line help. Each takes exactly one argument.
+FUNCTIONS: dict[str, str] = {
+    "sin": "sine (radians)",
+    "cos": "cosine (radians)",
+    "tan": "tangent (radians); infinite at odd multiples of pi/2",
+    "exp": "exponential e^u",
+    "log": "natural logarithm; undefined for u ≤ 0",
+    "sqrt": "square root; undefined for u < 0",
+    "abs": "absolute value |u|; not differentiable at 0",
+    "tanh": "hyperbolic tangent",
+    "sinh": "hyperbolic sine",
+    "cosh": "hyperbolic cosine",
+    "arctan": "inverse tangent, in (−pi/2, pi/2)",
+}
+#: Other accepted spellings of functions.
+ALIASES: dict[str, str] = {"atan": "arctan"}
+#: Allowed constants: name -> (value, one-line help).
+CONSTANTS: dict[str, tuple[float, str]] = {
+    "pi": (math.pi, "π = 3.14159…"),
+    "e": (math.e, "Euler's number e = 2.71828…"),
+}
+
+#: Everything a formula may contain, with one line of help each (for the GUI's help popup).
+HELP: tuple[FormulaWord, ...] = (
+    FormulaWord("x", "variable", "x", "the first coordinate"),
+    FormulaWord("y", "variable", "y", "the second coordinate"),
+    *(FormulaWord(n, "constant", n, h) for n, (_, h) in CONSTANTS.items()),
+    *(FormulaWord(n, "function", f"{n}(u)", h) for n, h in FUNCTIONS.items()),
+    *(FormulaWord(a, "function", f"{a}(u)", f"same as {n}") for a, n in ALIASES.items()),
+    FormulaWord("+ -", "operator", "x + y, x - y, -x", "addition, subtraction, sign"),
+    FormulaWord("* /", "operator", "2*x, x/y", "multiplication, division (write 2*x, not 2x)"),
+    FormulaWord("^ **", "operator", "x^2, x**2",
+                "power; right to left (2^3^2 = 2^9); -x^2 means -(x^2)"),
+    FormulaWord("( )", "operator", "(x + 1)*y", "grouping"),
+    FormulaWord("1.5e-3", "number", "1, 1.5, .5, 2., 1e-3, 1E3", "numbers, optionally with an exponent"),
+)
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be accepted.
+
+    Attributes
+    ----------
+    message : str
+        What is wrong, e.g. ``"unknown name 'foo'"``.
+    position : int
+        0-based index in the user's text where the problem starts (``len(text)`` for "ends too early").
+    length : int
+        How many characters the problem spans (≥ 0); ``end = position + length``.
+
+    ``str(error)`` gives the message with a 1-based column for people: ``"unknown name 'foo' at column 5"``.
+    """
+
+    def __init__(self, message: str, position: int = 0, length: int = 0):
+        self.message = message
+        self.position = int(position)
+        self.length = max(int(length), 0)
+        super().__init__(f"{message} at column {self.position + 1}")
+
+    @property
+    def end(self) -> int:
+        return self.position + self.length
+
+
+# --- tokens ----------------------------------------------------------------------------------------
+
+class Token(NamedTuple):
+    kind: str  # "num", "name", "op", "(", ")", ","
+    text: str
+    start: int
+    end: int
+
+
+_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
+_OPS = ("**", "+", "-", "*", "/", "^")
+
+
+def _describe(tok: Token) -> str:
+    return f"'{tok.text}'"
+
+
+def tokenize(text: str) -> list[Token]:
+    """Split ``text`` into tokens, refusing any character or name outside the grammar."""
+    toks: list[Token] = []
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c.isspace():
+            i += 1
+            continue
+        m = _NUMBER.match(text, i)
+        if m:
+            toks.append(Token("num", m.group(), i, m.end()))
+            i = m.end()
+            continue
+        m = _NAME.match(text, i)
+        if m:
+            word = m.group()
+            if word not in VARIABLES and word not in CONSTANTS and word not in FUNCTIONS and word not in ALIASES:
+                valid = ", ".join((*VARIABLES, *CONSTANTS, *FUNCTIONS, *ALIASES))
+                raise FormulaError(f"unknown name '{word}' (valid: {valid})", i, len(word))
+            toks.append(Token("name", word, i, m.end()))
+            i = m.end()
+            continue
+        if c in "(),":
+            toks.append(Token(c, c, i, i + 1))
+            i += 1
+            continue
+        op = next((o for o in _OPS if text.startswith(o, i)), None)
+        if op:
+            toks.append(Token("op", op, i, i + len(op)))
+            i += len(op)
+            continue
+        shown = c if c.isprintable() else repr(c)
+        raise FormulaError(f"unexpected character '{shown}' (allowed: numbers, x, y, names of functions, "
+                           f"+ - * / ^ ** and parentheses)", i, 1)
+    return toks
+
+
+def _is_function(tok: Token) -> bool:
+    return tok.kind == "name" and (tok.text in FUNCTIONS or tok.text in ALIASES)
+
+
+def _ends_operand(tok: Token) -> bool:
+    return tok.kind in ("num", ")") or (tok.kind == "name" and not _is_function(tok))
+
+
+def _check_tokens(text: str, toks: list[Token]) -> None:
+    """Checks on the token stream that give clearer messages than the parser, and bound the nesting."""
+    if not toks:
+        raise FormulaError("the formula is empty (example: x^2 + y^2)", 0, len(text))
+    opened: list[Token] = []
+    run = 0  # consecutive sign operators (unary nesting)
+    prev: Token | None = None
+    for tok in toks:
+        if tok.kind == "(":
+            opened.append(tok)
+        elif tok.kind == ")":
+            if not opened:
+                raise FormulaError("')' without a matching '('", tok.start, 1)
+            opened.pop()
+        if tok.kind == "op" and tok.text in "+-" and (prev is None or prev.kind in ("op", "(", ",")):
+            run += 1
+        elif tok.kind != "op":
+            run = 0
+        if len(opened) + run > MAX_DEPTH:
+            raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)", tok.start, 1)
+        after_operator = prev is None or prev.kind in ("op", "(", ",")
+        if after_operator and (tok.kind in (")", ",") or (tok.kind == "op" and tok.text not in "+-")):
+            if prev is not None and prev.kind == "(" and tok.kind == ")":
+                raise FormulaError("empty parentheses", prev.start, 2 if tok.start == prev.end else tok.end - prev.start)
+            where = f"after '{prev.text}'" if prev is not None else "at the start"
+            raise FormulaError(f"unexpected '{tok.text}' {where}", tok.start, tok.end - tok.start)
+        if prev is not None:
+            if _is_function(prev) and tok.kind != "(":
+                raise FormulaError(f"'{prev.text}' needs its argument in parentheses: {prev.text}(…)",
+                                   prev.start, prev.end - prev.start)
+            if _ends_operand(prev) and (tok.kind in ("num", "name", "(")):
+                raise FormulaError(f"missing operator between '{prev.text}' and '{tok.text}' "
+                                   f"(write {prev.text}*{tok.text if tok.kind != '(' else '(…)'})", tok.start, tok.end - tok.start)
+        prev = tok
+    if _is_function(prev):
+        raise FormulaError(f"'{prev.text}' needs its argument in parentheses: {prev.text}(…)",
+                           prev.start, prev.end - prev.start)
+    if opened:
+        raise FormulaError("'(' is never closed", opened[-1].start, 1)
+    if prev.kind == "op":
+        raise FormulaError(f"the formula ends too early after '{prev.text}'", len(text), 0)
+
+
+# --- the validated tree --------------------------------------------------------------------------
+
+class Node(NamedTuple):
+    """A node of a validated formula: ``kind`` is num, var, const, call, neg, pos, add, sub, mul, div, pow.
+
+    ``value`` is the number (num), the name (var, const, call) or None; ``args`` the operands;
+    ``start``/``end`` the span in the user's text; ``text`` the token as typed (num).
+    """
+
+    kind: str
+    value: object
+    args: tuple
+    start: int
+    end: int
+    text: str = ""
+
+
+_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
+_UNARY = {ast.USub: "neg", ast.UAdd: "pos"}
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
+
+
+class _Source:
+    """The tokens written as Python source, with maps from Python columns back to the user's text."""
+
+    def __init__(self, text: str, toks: list[Token]):
+        self.text = text
+        self.toks = toks
+        parts, self.py_start, self.py_end = [], [], []
+        col = 0
+        for t in toks:
+            s = "**" if t.text == "^" else t.text
+            self.py_start.append(col)
+            self.py_end.append(col + len(s))
+            parts.append(s)
+            col += len(s) + 1
+        self.src = " ".join(parts)
+        self._by_start = {c: i for i, c in enumerate(self.py_start)}
+        self._by_end = {c: i for i, c in enumerate(self.py_end)}
+
+    def span(self, node: ast.AST) -> tuple[int, int]:
+        i = self._by_start.get(getattr(node, "col_offset", -1))
+        j = self._by_end.get(getattr(node, "end_col_offset", -1))
+        start = self.toks[i].start if i is not None else 0
+        end = self.toks[j].end if j is not None else len(self.text)
+        return start, max(end, start)
+
+    def token_at(self, py_col: int) -> Token | None:
+        """The first token that ends after Python column ``py_col``."""
+        for t, e in zip(self.toks, self.py_end):
+            if e > py_col:
+                return t
+        return None
+
+    def error(self, message: str, node: ast.AST) -> FormulaError:
+        start, end = self.span(node)
+        return FormulaError(message, start, end - start)
+
+
+def _syntax_error(src: _Source, exc: SyntaxError) -> FormulaError:
+    col = (exc.offset or 1) - 1
+    tok = src.token_at(col)
+    if tok is None or exc.msg.startswith("incomplete input") or col >= len(src.src):
+        last = src.toks[-1]
+        return FormulaError(f"the formula ends too early after '{last.text}'", len(src.text), 0)
+    return FormulaError(f"unexpected {_describe(tok)}", tok.start, tok.end - tok.start)
+
+
+def _walk(node: ast.AST, src: _Source) -> Node:
+    """Turn a Python tree into a :class:`Node`, accepting only the formula grammar."""
+    start, end = src.span(node)
+    if isinstance(node, ast.Expression):
+        return _walk(node.body, src)
+    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
+        return Node(_BINOPS[type(node.op)], None, (_walk(node.left, src), _walk(node.right, src)), start, end)
+    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
+        return Node(_UNARY[type(node.op)], None, (_walk(node.operand, src),), start, end)
+    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
+        i = src._by_start.get(node.col_offset)
+        typed = src.toks[i].text if i is not None else repr(node.value)
+        try:
+            value = float(node.value)
+        except OverflowError:
+            raise src.error(f"the number '{typed}' is too large", node) from None
+        return Node("num", value, (), start, end, typed)
+    if isinstance(node, ast.Name):
+        if node.id in VARIABLES:
+            return Node("var", node.id, (), start, end)
+        if node.id in CONSTANTS:
+            return Node("const", node.id, (), start, end)
+        if node.id in FUNCTIONS or node.id in ALIASES:
+            raise src.error(f"'{node.id}' needs its argument in parentheses: {node.id}(…)", node)
+        raise src.error(f"unknown name '{node.id}'", node)
+    if isinstance(node, ast.Call):
+        f = node.func
+        if not isinstance(f, ast.Name) or not (f.id in FUNCTIONS or f.id in ALIASES):
+            raise src.error("only the functions of the list can be called (write a*(b), not a(b))", f)
+        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
+            n = len(node.args) + len(node.keywords)
+            raise src.error(f"{f.id} takes exactly one argument, got {n}", node)
+        name = ALIASES.get(f.id, f.id)
+        return Node("call", name, (_walk(node.args[0], src),), start, end)
+    if isinstance(node, ast.Tuple):
+        if not node.elts:
+            raise src.error("empty parentheses", node)
+        comma = src.token_at(src.py_end[src._by_end[node.elts[0].end_col_offset]]) \
+            if node.elts[0].end_col_offset in src._by_end else None
+        if comma is not None and comma.kind == ",":
+            raise FormulaError("a comma is only allowed between function arguments", comma.start, 1)
+        raise src.error("a list of values is not a formula", node)
+    if isinstance(node, ast.BinOp):
+        raise src.error(f"operator {type(node.op).__name__} is not allowed", node)
+    raise src.error(f"{type(node).__name__} is not allowed in a formula", node)
+
+
+def parse(text: str) -> Node:
+    """Validate ``text`` and return its tree; raise :class:`FormulaError` for anything outside the grammar."""
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be text, got {type(text).__name__}", 0, 0)
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})",
+                           MAX_LENGTH, len(text) - MAX_LENGTH)
+    toks = tokenize(text)
+    _check_tokens(text, toks)
+    src = _Source(text, toks)
+    try:
+        tree = ast.parse(src.src, mode="eval")
+    except SyntaxError as exc:
+        raise _syntax_error(src, exc) from None
+    except (RecursionError, MemoryError, ValueError):  # not expected after the depth check
+        raise FormulaError("the formula is too complex", 0, len(text)) from None
+    node = _walk(tree, src)
+    _check_power_nesting(node)
+    return node
+
+
+def _check_power_nesting(node: Node, depth: int = 0) -> None:
+    if node.kind == "pow" and _has_xy(node.args[1]):
+        depth += 1
+        if depth > MAX_POWER_NESTING:
+            e = node.args[1]
+            raise FormulaError(f"powers with x or y in the exponent are nested too deeply "
+                               f"(at most {MAX_POWER_NESTING} levels)", e.start, e.end - e.start)
+    for a in node.args:
+        _check_power_nesting(a, depth)
+
+
+# --- printing ------------------------------------------------------------------------------------
+
+_PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pos": 3, "pow": 4}
+
+
+def unparse(node: Node) -> str:
+    """The normalised text of a tree: ``^`` for power, spaces around ``+``/``-``, minimal parentheses.
+
+    Parsing the result gives the same tree (numbers keep the notation they were typed in).
+    """
+    k = node.kind
+    if k == "num":
+        return node.text
+    if k in ("var", "const"):
+        return str(node.value)
+    if k == "call":
+        return f"{node.value}({unparse(node.args[0])})"
+    p = _PREC[k]
+
+    def wrap(child: Node, parens: bool) -> str:
+        s = unparse(child)
+        return f"({s})" if parens else s
+
+    if k in ("neg", "pos"):
+        (a,) = node.args
+        return ("-" if k == "neg" else "+") + wrap(a, _PREC.get(a.kind, 9) <= 3)
+    a, b = node.args
+    pa, pb = _PREC.get(a.kind, 9), _PREC.get(b.kind, 9)
+    if k == "pow":
+        return f"{wrap(a, pa <= 4)}^{wrap(b, pb < 3)}"
+    left, right = wrap(a, pa < p), wrap(b, pb <= p)
+    return f"{left} {_SYMBOL[k]} {right}" if p == 1 else f"{left}{_SYMBOL[k]}{right}"
+
+
+# --- SymPy ---------------------------------------------------------------------------------------
+
+_MATH: dict[str, Callable[[float], float]] = {
+    "sin": math.sin, "cos": math.cos, "tan": math.tan, "exp": math.exp, "log": math.log,
+    "sqrt": math.sqrt, "abs": math.fabs, "tanh": math.tanh, "sinh": math.sinh, "cosh": math.cosh,
+    "arctan": math.atan,
+}
+
+
+def _has_xy(node: Node) -> bool:
+    return node.kind == "var" or any(_has_xy(a) for a in node.args)
+
+
+def _fold(node: Node, text: str) -> float:
+    """The float value of a sub-expression without ``x`` and ``y``, refusing non-finite results."""
+    k = node.kind
+    try:
+        if k == "num":
+            v = node.value
+        elif k == "const":
+            v = CONSTANTS[node.value][0]
+        elif k == "call":
+            v = _MATH[node.value](_fold(node.args[0], text))
+        elif k == "neg":
+            v = -_fold(node.args[0], text)
+        elif k == "pos":
+            v = _fold(node.args[0], text)
+        else:
+            a, b = (_fold(c, text) for c in node.args)
+            v = {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+                 "div": lambda: a / b, "pow": lambda: math.pow(a, b)}[k]()
+    except FormulaError:
+        raise
+    except OverflowError:
+        raise FormulaError(f"'{text[node.start:node.end]}' is too large", node.start,
+                           node.end - node.start) from None
+    except (ValueError, ZeroDivisionError):
+        raise FormulaError(f"'{text[node.start:node.end]}' is undefined", node.start,
+                           node.end - node.start) from None
+    if not math.isfinite(v):
+        raise FormulaError(f"'{text[node.start:node.end]}' is too large", node.start, node.end - node.start)
+    return v
+
+
+def _to_sympy(node: Node, text: str, sp, xy):
+    """Build the SymPy expression of a validated tree (constants folded, see :func:`_fold`)."""
+    if node.kind == "const":  # exact, so e^x differentiates to e^x and sin(pi*x) prints numpy.pi
+        return {"pi": sp.pi, "e": sp.E}[node.value]
+    if not _has_xy(node):
+        v = _fold(node, text)
+        if v.is_integer() and abs(v) <= 2**53:
+            return sp.Integer(int(v))
+        return sp.Float(repr(v), 17)
+    k = node.kind
+    if k == "var":
+        return xy[node.value]
+    args = [_to_sympy(a, text, sp, xy) for a in node.args]
+    if k == "call":
+        fn = {"abs": sp.Abs, "arctan": sp.atan}.get(node.value) or getattr(sp, node.value)
+        return fn(args[0])
+    if k == "neg":
+        return -args[0]
+    if k == "pos":
+        return args[0]
+    a, b = args
+    if k == "pow" and b.is_Number and abs(b) > MAX_EXPONENT:
+        e = node.args[1]
+        raise FormulaError(f"the exponent '{text[e.start:e.end]}' is too large (at most {MAX_EXPONENT})",
+                           e.start, e.end - e.start)
+    return {"add": lambda: a + b, "sub": lambda: a - b, "mul": lambda: a * b,
+            "div": lambda: a / b, "pow": lambda: a**b}[k]()
+
+
+def _numeric(expr, sp):
+    """Prepare a derived expression for NumPy: Dirac deltas (second derivative of ``abs``) become 0,
+    integers too large for a float become floats (so NumPy sees ±inf rather than an OverflowError)."""
+    expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    big = {r: sp.Float(r, 17) for r in expr.atoms(sp.Rational) if abs(r.p) > 2**53 or abs(r.q) > 2**53}
+    return expr.xreplace(big) if big else expr
+
+
+@dataclass(frozen=True)
+class CompiledFormula:
+    """A validated formula with its SymPy expressions and their NumPy functions.
+
+    ``f(x, y)``, ``grad(x, y) -> (fx, fy)`` and ``hess(x, y) -> (fxx, fxy, fyy)`` take float arrays of one
+    shape and may return scalars where a derivative is constant (callers broadcast).
+    """
+
+    text: str
+    normalised: str
+    tree: Node
+    expr: object
+    gradient_exprs: tuple
+    hessian_exprs: tuple
+    f: Callable
+    grad: Callable
+    hess: Callable
+
+
+@functools.lru_cache(maxsize=128)
+def compile_formula(text: str) -> CompiledFormula:
+    """Parse, differentiate and compile ``text`` (cached: the same text is derived once)."""
+    tree = parse(text)
+    import sympy as sp  # imported here: slow to import, only formulas need it
+
+    x, y = sp.symbols("x y", real=True)
+    try:
+        expr = _to_sympy(tree, text, sp, {"x": x, "y": y})
+        fx, fy = (sp.diff(expr, v) for v in (x, y))
+        fxx, fxy, fyy = sp.diff(fx, x), sp.diff(fx, y), sp.diff(fy, y)
+    except (RecursionError, MemoryError):  # not seen within the limits above; kept as a last guard
+        raise FormulaError("the formula is too complex to differentiate", 0, len(text)) from None
+    grads = tuple(_numeric(e, sp) for e in (fx, fy))
+    hess = tuple(_numeric(e, sp) for e in (fxx, fxy, fyy))
+    lam = functools.partial(sp.lambdify, (x, y), modules="numpy")
+    return CompiledFormula(
+        text=text, normalised=unparse(tree), tree=tree, expr=expr, gradient_exprs=grads, hessian_exprs=hess,
+        f=lam(_numeric(expr, sp)), grad=lam(list(grads), cse=True), hess=lam(list(hess), cse=True),
+    )
+
+
+# --- the objective --------------------------------------------------------------------------------
+
+class FormulaObjective(Objective2D):
+    """An objective from a formula in ``x`` and ``y`` (see the module docstring for the grammar).
+
+    Parameters
+    ----------
+    formula : str
+        The formula as typed, e.g. ``"sin(x)*cos(y) + 0.1*(x^2 + y^2)"``.
+    title : str, optional
+        A display name; the formula itself when not given.
+    xmin, xmax, ymin, ymax : float
+        The view domain (default [−5, 5]²).
+
+    ``name`` is ``"expr:<normalised formula>"``; :meth:`spec` is ``"expr:<formula as typed>"``, which
+    :func:`gdstudio.core.objectives.get_objective` turns back into this objective. Critical points are
+    not known in closed form (:meth:`critical_points` is empty).
+    """
+
+    notes = "a formula typed by the user; derivatives are derived symbolically"
+
+    @classmethod
+    def parameters(cls) -> tuple[Parameter, ...]:
+        lo, hi = DEFAULT_DOMAIN
+        return (
+            Parameter("xmin", lo, -1e6, 1e6, "left edge of the view"),
+            Parameter("xmax", hi, -1e6, 1e6, "right edge of the view"),
+            Parameter("ymin", lo, -1e6, 1e6, "bottom edge of the view"),
+            Parameter("ymax", hi, -1e6, 1e6, "top edge of the view"),
+        )
+
+    def __init__(self, formula: str, *, title: str | None = None, **params: float):
+        self.compiled = compile_formula(formula)
+        self.name = "expr:" + self.compiled.normalised
+        self.formula = self.compiled.normalised
+        self.title = title.strip() if isinstance(title, str) and title.strip() else self.compiled.normalised
+        super().__init__(**params)
+        p = self.params
+        for lo, hi in (("xmin", "xmax"), ("ymin", "ymax")):
+            if not p[lo] < p[hi]:
+                raise ValueError(f"the view domain needs {lo} < {hi}, got {lo}={p[lo]:g}, {hi}={p[hi]:g}")
+        self.domain = ((p["xmin"], p["xmax"]), (p["ymin"], p["ymax"]))
+
+    def spec(self) -> str:
+        return "expr:" + self.compiled.text
+
+    def f(self, x, y):
+        with np.errstate(all="ignore"):
+            return np.broadcast_to(np.asarray(self.compiled.f(x, y), dtype=float), np.shape(x))
+
+    def grad_xy(self, x, y):
+        with np.errstate(all="ignore"):
+            return tuple(np.broadcast_to(np.asarray(g, dtype=float), np.shape(x)) for g in self.compiled.grad(x, y))
+
+    def hess_xy(self, x, y):
+        with np.errstate(all="ignore"):
+            return tuple(np.broadcast_to(np.asarray(h, dtype=float), np.shape(x)) for h in self.compiled.hess(x, y))
+
+    def critical_points(self):
+        return ()
+
+    def __repr__(self) -> str:
+        extra = "".join(f", {k}={v:g}" for k, v in self.params.items())
+        return f"<Objective {self.name!r}{extra}>"
+
+
+def formula_objective(text: str, **params) -> FormulaObjective:
+    """The objective of formula ``text`` (what ``get_objective("expr:<text>", params)`` calls).
+
+    ``params`` are the domain parameters ``xmin xmax ymin ymax`` and optionally ``title``.
+    Raises :class:`FormulaError` (a ValueError) for a formula outside the grammar.
+    """
+    return FormulaObjective(text, **params)
+
+
+__all__ = [
+    "ALIASES", "CONSTANTS", "CompiledFormula", "FUNCTIONS", "FormulaError", "FormulaObjective", "FormulaWord",
+    "HELP", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "compile_formula", "formula_objective", "parse",
+    "tokenize", "unparse",
+]
