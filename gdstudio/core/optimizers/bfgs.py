@@ -79,12 +79,16 @@ class BFGS(Optimizer):
             if first.any():
                 scale = sy / np.where(first, _dot(y, y), 1.0)
                 B = np.where(first[:, None, None], scale[:, None, None] * eye, B)
-            rho = np.where(ok, 1.0 / np.where(ok, sy, 1.0), 0.0)[:, None, None]
+            # Expanded form of (I − ρsyᵀ)B(I − ρysᵀ) + ρssᵀ for symmetric B, written with divisions by
+            # yᵀs (not ρ²) so that tiny steps near convergence do not overflow.
+            sy_safe = np.where(ok, sy, 1.0)[:, None, None]
             By = np.einsum("nij,nj->ni", B, y)
             yBy = _dot(y, By)[:, None, None]
             ss = s[:, :, None] * s[:, None, :]
             sBy = s[:, :, None] * By[:, None, :]
-            B_new = B - rho * (sBy + np.swapaxes(sBy, 1, 2)) + (rho * rho * yBy + rho) * ss
+            with np.errstate(all="ignore"):
+                B_new = B - (sBy + np.swapaxes(sBy, 1, 2)) / sy_safe + (1 + yBy / sy_safe) * (ss / sy_safe)
+            ok &= np.all(np.isfinite(B_new), axis=(1, 2))
             B = np.where(ok[:, None, None], B_new, B)
         p = -np.einsum("nij,nj->ni", B, g)
         slope = _dot(g, p)
