@@ -1,0 +1,346 @@
+"""The main window: wiring and layout only.
+
+Layout: the side panel in a dock on the left; in the centre a vertical splitter holding a horizontal
+splitter (3D surface | contour map) above the loss chart; a status bar.
+
+Extension points (for the formula field, settings, sessions, image export, overlays, run lists):
+
+* :meth:`MainWindow.set_objective` — show any :class:`~gdstudio.core.objectives.Objective` instance
+  (e.g. a custom formula) in every view and in the panel;
+* :meth:`MainWindow.current_config` — the validated RunConfig the panel describes;
+* :meth:`MainWindow.start_runs` — start several runs at once (sweeps, races), optionally next to the
+  existing ones;
+* :meth:`MainWindow.results` — RunResults of the visible runs (partial for runs still going);
+* :attr:`MainWindow.model` (:class:`~gdstudio.gui.run_model.RunModel`), :attr:`MainWindow.controller`,
+  :attr:`MainWindow.surface_view`, :attr:`contour_view`, :attr:`loss_chart`, :attr:`side_panel`,
+  :attr:`actions` — the parts, with their own signals.
+* ``sig_run_finished(int)`` and ``sig_all_finished()`` are emitted in the GUI thread.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Sequence
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QCloseEvent, QFont
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFileDialog,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QSplitter,
+    QWidget,
+)
+
+from gdstudio import __version__
+from gdstudio.core.export import write_csv
+from gdstudio.core.objectives import Objective
+from gdstudio.core.runs import RunConfig, RunResult, Status
+from gdstudio.gui import actions as actions_mod
+from gdstudio.gui import defaults
+from gdstudio.gui.controller import RunController
+from gdstudio.gui.run_model import RunModel
+from gdstudio.gui.surface_data import SurfaceData
+from gdstudio.gui.views.contour import ContourView
+from gdstudio.gui.views.loss_chart import LossChart
+from gdstudio.gui.views.side_panel import SidePanel
+from gdstudio.gui.views.surface3d import Surface3DView
+
+STATUS_TEXT = {
+    Status.RUNNING: "running",
+    Status.COMPLETED: "completed",
+    Status.CONVERGED: "converged",
+    Status.DIVERGED: "diverged",
+    Status.CANCELLED: "cancelled",
+    Status.FAILED: "failed",
+}
+
+
+def default_csv_name(config: RunConfig) -> str:
+    """``rosenbrock-momentum.csv``; a custom formula is called ``custom``."""
+    obj = "custom" if config.objective.startswith("expr:") else config.objective
+    name = f"{obj}-{config.optimizer}"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".csv"
+
+
+class MainWindow(QMainWindow):
+    """gdstudio's window. See the module docstring for its extension points."""
+
+    sig_run_finished = Signal(int)
+    sig_all_finished = Signal()
+    sig_objective_changed = Signal()
+
+    def __init__(self, config: RunConfig | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("gdstudio")
+        self.setObjectName("gdstudio_main_window")
+        self.model = RunModel(self)
+        self.controller = RunController(self.model, self)
+        self.objective: Objective | None = None
+        self.surface: SurfaceData | None = None
+        self._closing = False
+
+        # views
+        self.surface_view = Surface3DView(self.model)
+        self.contour_view = ContourView(self.model)
+        self.loss_chart = LossChart(self.model)
+        self.side_panel = SidePanel(self.model)
+        self.top_splitter = QSplitter(Qt.Orientation.Horizontal)
+        self.top_splitter.setObjectName("top_splitter")
+        self.top_splitter.addWidget(self.surface_view)
+        self.top_splitter.addWidget(self.contour_view)
+        self.top_splitter.setChildrenCollapsible(False)
+        self.central_splitter = QSplitter(Qt.Orientation.Vertical)
+        self.central_splitter.setObjectName("central_splitter")
+        self.central_splitter.addWidget(self.top_splitter)
+        self.central_splitter.addWidget(self.loss_chart)
+        self.central_splitter.setStretchFactor(0, 3)
+        self.central_splitter.setStretchFactor(1, 1)
+        self.setCentralWidget(self.central_splitter)
+        self.panel_dock = QDockWidget("Settings", self)
+        self.panel_dock.setObjectName("panel_dock")
+        self.panel_dock.setWidget(self.side_panel)
+        self.panel_dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable
+                                    | QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+        self.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, self.panel_dock)
+
+        # actions, menus, toolbar, status bar
+        self.actions = actions_mod.build(self)
+        self.status_label = QLabel()
+        f = QFont(self.status_label.font())
+        f.setPointSizeF(max(f.pointSizeF(), 10.5))
+        self.status_label.setFont(f)
+        self.statusBar().addPermanentWidget(self.status_label, 1)
+
+        try:
+            self._wire()
+            self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
+            self.actions.speed.set_speed(defaults.FIRST_SPEED)
+            self._update_actions()
+            self._update_status()
+        except BaseException:
+            self.controller.shutdown()
+            raise
+
+    def _wire(self) -> None:
+        a = self.actions
+        a.run.triggered.connect(self.run)
+        a.pause.triggered.connect(self._on_pause_action)
+        a.step.triggered.connect(self.step)
+        a.reset.triggered.connect(self.reset)
+        a.export_csv.triggered.connect(self.export_trajectory)
+        a.quit.triggered.connect(self.close)
+        a.log_scale.toggled.connect(self.loss_chart.set_log_scale)
+        a.show_3d.toggled.connect(self.surface_view.setVisible)
+        a.show_contour.toggled.connect(self.contour_view.setVisible)
+        a.show_loss.toggled.connect(self.loss_chart.setVisible)
+        a.reset_camera.triggered.connect(self.surface_view.reset_camera)
+        a.about.triggered.connect(self._about)
+        a.speed.sig_speed_changed.connect(self.controller.set_speed)
+
+        self.side_panel.sig_objective_changed.connect(self._on_panel_objective)
+        self.side_panel.sig_start_changed.connect(self._on_start_changed)
+        self.contour_view.sig_point_clicked.connect(self.set_start_point)
+        self.surface_view.sig_point_clicked.connect(self.set_start_point)
+
+        c = self.controller
+        c.sig_progress.connect(self._update_status)
+        c.sig_state_changed.connect(self._update_actions)
+        c.sig_state_changed.connect(self._update_status)
+        c.sig_run_finished.connect(self.sig_run_finished)
+        c.sig_all_finished.connect(self.sig_all_finished)
+
+    # --- extension points ---------------------------------------------------------------------------
+    def set_objective(self, objective: Objective) -> None:
+        """Show ``objective`` everywhere: surfaces recomputed, camera reset, runs cleared."""
+        self.controller.reset()
+        self.objective = objective
+        self.surface = SurfaceData.from_objective(objective)
+        self.surface_view.set_surface(self.surface)
+        self.contour_view.set_surface(self.surface)
+        if not self.side_panel.shows(objective):
+            self.side_panel.set_objective(objective)
+        self._show_start_marker()
+        self.sig_objective_changed.emit()
+        self._update_status()
+
+    def current_config(self) -> RunConfig:
+        """The validated RunConfig of the panel; raises ValueError (and shows it) when input is invalid."""
+        try:
+            return self.side_panel.current_config()
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Invalid setting: {exc}", 8000)
+            raise
+
+    def start_runs(self, configs: Sequence[RunConfig], *, replace: bool = True,
+                   labels: Sequence[str] | None = None) -> list[int]:
+        """Start one run per config on the current objective; returns their ids (see RunController.start)."""
+        try:
+            ids = self.controller.start(configs, self._objective_for(configs), replace=replace, labels=labels)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Cannot start: {exc}", 8000)
+            raise
+        self.actions.pause.setChecked(False)
+        return ids
+
+    def results(self) -> list[RunResult]:
+        """RunResults of the visible runs, in order (partial for runs still going)."""
+        return self.controller.results()
+
+    # --- commands ----------------------------------------------------------------------------------------
+    def run(self) -> list[int]:
+        """Run: resume a paused run, otherwise start a fresh run with the current settings."""
+        if self.controller.busy and self.controller.paused:
+            self.controller.resume()
+            self.actions.pause.setChecked(False)
+            return [e.run_id for e in self.model.running()]
+        try:
+            cfg = self.current_config()
+        except ValueError:
+            return []
+        try:
+            return self.start_runs([cfg])
+        except ValueError:
+            return []
+
+    def pause(self) -> None:
+        self.controller.pause()
+        self.actions.pause.setChecked(True)
+
+    def resume(self) -> None:
+        self.controller.resume()
+        self.actions.pause.setChecked(False)
+
+    def _on_pause_action(self, checked: bool) -> None:
+        if not self.controller.busy:
+            self.actions.pause.setChecked(False)
+            return
+        self.pause() if checked else self.resume()
+
+    def step(self) -> None:
+        """One update. With no run going, start one paused at its first update."""
+        if self.controller.busy:
+            self.controller.step(1)
+        else:
+            try:
+                cfg = self.current_config()
+                self.controller.start([cfg], self._objective_for([cfg]), paused=True)
+            except ValueError:
+                return
+            self.controller.step(2)  # row 0 (the start) and the first update
+        self.actions.pause.setChecked(True)
+
+    def reset(self) -> None:
+        self.controller.reset()
+        self.actions.pause.setChecked(False)
+        self._show_start_marker()
+        self._update_status()
+
+    def set_start_point(self, x: float, y: float) -> None:
+        """Set x₀, y₀ (a click on a view). During a run, a fresh run starts from there."""
+        self.side_panel.set_start(x, y)
+        if self.controller.busy:
+            self.run_fresh()
+        else:
+            self._show_start_marker()
+        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g})", 3000)
+
+    def run_fresh(self) -> list[int]:
+        try:
+            return self.start_runs([self.current_config()])
+        except ValueError:
+            return []
+
+    def export_trajectory(self, path: str | None = None) -> bool:
+        """File ▸ Export trajectory…: the core's CSV of the visible runs. Returns whether it was written."""
+        results = self.results()
+        if not results:
+            QMessageBox.information(self, "Export trajectory", "There is no run to export yet: press Run first.")
+            return False
+        if path is None:
+            path, _ = QFileDialog.getSaveFileName(self, "Export trajectory", default_csv_name(results[0].config),
+                                                  "CSV files (*.csv);;All files (*)")
+            if not path:
+                return False
+        try:
+            n = write_csv(path, results)
+        except (OSError, ValueError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            QMessageBox.warning(self, "Export failed",
+                                f"Could not write {path}:\n{reason}\n\nNo file was changed.")
+            return False
+        self.statusBar().showMessage(f"Exported {n} rows to {path}", 6000)
+        return True
+
+    # --- internals -------------------------------------------------------------------------------------------
+    def _objective_for(self, configs: Sequence[RunConfig]) -> Objective | None:
+        """The shown objective instance, when every config runs on it (parsed formulas are reused)."""
+        obj = self.objective
+        if obj is None:
+            return None
+        same = all(c.objective == obj.spec() and dict(c.objective_params) == dict(obj.params) for c in configs)
+        return obj if same else None
+
+    def _on_panel_objective(self) -> None:
+        try:
+            obj = self.side_panel.current_objective()
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Invalid objective parameter: {exc}", 8000)
+            return
+        self.set_objective(obj)
+
+    def _on_start_changed(self, x: float, y: float) -> None:
+        self._show_start_marker()
+
+    def _show_start_marker(self) -> None:
+        try:
+            x, y = self.side_panel.start()
+        except ValueError:
+            return
+        self.contour_view.set_start(x, y)
+        self.surface_view.set_start(x, y)
+
+    def _update_actions(self) -> None:
+        busy = self.controller.busy
+        paused = self.controller.paused
+        self.actions.pause.setEnabled(busy)
+        self.actions.pause.setText("Resume" if busy and paused else "Pause")
+        self.actions.pause.setChecked(busy and paused)
+        self.actions.run.setText("Resume" if busy and paused else "Run")
+
+    def status_text(self) -> str:
+        """The status bar text: step k / N, loss, ‖∇f‖, and how the latest run is going or ended."""
+        e = self.model.latest()
+        if e is None:
+            obj = self.objective
+            return f"Ready · {obj.title if obj else ''} · press Run (F5) or click a view to choose a start"
+        parts = [f"step {max(e.last_k, 0):,} / {e.config.epochs:,}"]
+        cur = e.current(0)
+        if cur is not None:
+            _, loss, gn = cur
+            parts += [f"loss {loss:.4g}", f"‖∇f‖ {gn:.3g}"]
+        if e.running:
+            parts.append("paused" if self.controller.paused else "running")
+        else:
+            parts.append(e.message or STATUS_TEXT.get(e.status, str(e.status)))
+        return "  ·  ".join(parts)
+
+    def _update_status(self, *_args) -> None:
+        self.status_label.setText(self.status_text())
+
+    def _about(self) -> None:
+        QMessageBox.about(self, "About gdstudio",
+                          f"<h3>gdstudio {__version__}</h3><p>See optimization: gradient descent and its "
+                          "relatives moving across loss surfaces.</p>")
+
+    def sizeHint(self) -> QSize:
+        return QSize(1440, 900)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Stop the worker before the widgets go: ask the loop to stop, quit(), wait() (PLATFORM.md #4).
+        self._closing = True
+        self.controller.shutdown()
+        super().closeEvent(event)
+

@@ -1,0 +1,282 @@
+"""The window's model of runs: what the views draw and what export writes.
+
+A :class:`RunModel` holds a list of :class:`RunEntry` objects, one per run the user started (a single run
+today; a learning-rate sweep or a race adds several). Each entry keeps its immutable
+:class:`~gdstudio.core.runs.RunConfig`, an id, a colour, a visible flag, its status and every step
+delivered so far (compact growing arrays, never decimated), plus the core's final
+:class:`~gdstudio.core.runs.RunResult` once the run has ended.
+
+The model lives in the GUI thread. The worker never touches it: batches arrive through
+:class:`~gdstudio.gui.controller.RunController`, which drops batches whose run id the model no longer
+knows (stale after Reset).
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Callable, Iterator
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+from PySide6.QtGui import QColor
+
+from gdstudio.core.objectives import Objective
+from gdstudio.core.runs import RunConfig, RunResult, Status
+from gdstudio.gui.theme import run_color
+
+
+class GrowingArray:
+    """An append-only array with amortised O(1) appends of row blocks (capacity doubles)."""
+
+    def __init__(self, row_shape: tuple[int, ...], dtype=float, fill=np.nan):
+        self._buf = np.full((64,) + tuple(row_shape), fill, dtype=dtype)
+        self._n = 0
+        self._fill = fill
+
+    def extend(self, rows: np.ndarray) -> None:
+        rows = np.asarray(rows, dtype=self._buf.dtype)
+        need = self._n + len(rows)
+        if need > len(self._buf):
+            cap = max(need, 2 * len(self._buf))
+            new = np.full((cap,) + self._buf.shape[1:], self._fill, dtype=self._buf.dtype)
+            new[: self._n] = self._buf[: self._n]
+            self._buf = new
+        self._buf[self._n:need] = rows
+        self._n = need
+
+    def view(self) -> np.ndarray:
+        """The rows so far (a view: do not keep it across appends)."""
+        return self._buf[: self._n]
+
+    def __len__(self) -> int:
+        return self._n
+
+
+@dataclass
+class StepBatch:
+    """Consecutive steps of one run, stacked (built in the worker, owned copies).
+
+    ``k`` (B,), ``x`` (B, N, d), ``loss`` (B, N), ``grad`` (B, N, d), ``recorded`` (B, N), ``ended`` (B, N).
+    """
+
+    run_id: int
+    k: np.ndarray
+    x: np.ndarray
+    loss: np.ndarray
+    grad: np.ndarray
+    recorded: np.ndarray
+    ended: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.k)
+
+
+@dataclass
+class RunEntry:
+    """One run as the window knows it.
+
+    ``x`` (K, N, d), ``loss`` (K, N) and ``grad_norm`` (K, N) hold every step delivered so far; a row a
+    start did not record (it had ended, or diverged at that step) is NaN, so drawing with
+    ``connect="finite"`` stops the path there.
+    """
+
+    run_id: int
+    config: RunConfig
+    objective: Objective
+    color: QColor
+    visible: bool = True
+    status: Status = Status.RUNNING
+    message: str = ""
+    result: RunResult | None = None
+    error: str = ""
+    label: str = ""
+    _x: GrowingArray = field(init=False, repr=False)
+    _loss: GrowingArray = field(init=False, repr=False)
+    _gnorm: GrowingArray = field(init=False, repr=False)
+    _k: GrowingArray = field(init=False, repr=False)
+
+    def __post_init__(self):
+        n, d = len(self.config.starts), self.objective.dim
+        self._x = GrowingArray((n, d))
+        self._loss = GrowingArray((n,))
+        self._gnorm = GrowingArray((n,))
+        self._k = GrowingArray((), dtype=np.int64, fill=0)
+        if not self.label:
+            self.label = f"{self.config.optimizer} ε={dict(self.config.hyperparams).get('lr', '')}"
+
+    # --- data --------------------------------------------------------------------------------
+    @property
+    def n_starts(self) -> int:
+        return len(self.config.starts)
+
+    @property
+    def steps(self) -> np.ndarray:
+        """Step numbers k of the rows delivered (0, 1, 2...)."""
+        return self._k.view()
+
+    @property
+    def x(self) -> np.ndarray:
+        return self._x.view()
+
+    @property
+    def loss(self) -> np.ndarray:
+        return self._loss.view()
+
+    @property
+    def grad_norm(self) -> np.ndarray:
+        return self._gnorm.view()
+
+    def __len__(self) -> int:
+        return len(self._k)
+
+    @property
+    def last_k(self) -> int:
+        """The last step with a recorded row (−1 before any)."""
+        return int(self._k.view()[-1]) if len(self._k) else -1
+
+    def current(self, start: int = 0) -> tuple[np.ndarray, float, float] | None:
+        """(point, loss, ‖∇f‖) of the last recorded row of ``start``, or None."""
+        if not len(self):
+            return None
+        ok = np.flatnonzero(np.isfinite(self.loss[:, start]))
+        if not ok.size:
+            return None
+        i = ok[-1]
+        return self.x[i, start], float(self.loss[i, start]), float(self.grad_norm[i, start])
+
+    def add_batch(self, batch: StepBatch) -> None:
+        rec = batch.recorded
+        x = np.where(rec[..., None], batch.x, np.nan)
+        loss = np.where(rec, batch.loss, np.nan)
+        with np.errstate(invalid="ignore", over="ignore"):
+            gnorm = np.where(rec, np.linalg.norm(batch.grad, axis=-1), np.nan)
+        self._x.extend(x)
+        self._loss.extend(loss)
+        self._gnorm.extend(gnorm)
+        self._k.extend(batch.k)
+
+    @property
+    def running(self) -> bool:
+        return self.status == Status.RUNNING
+
+    def finish(self, result: RunResult | None, error: str = "") -> None:
+        """Record the core's final result (status and message of start 0 summarise the run)."""
+        self.result = result
+        self.error = error
+        if error:
+            self.status, self.message = Status.FAILED, error
+        elif result is not None and result.trajectories:
+            t = result.trajectories[0]
+            self.status, self.message = t.status, t.message
+            if self.n_starts > 1:
+                counts: dict[str, int] = {}
+                for tr in result.trajectories:
+                    counts[str(tr.status)] = counts.get(str(tr.status), 0) + 1
+                self.message = ", ".join(f"{v} {k}" for k, v in counts.items())
+
+
+class RunModel(QObject):
+    """The runs of the window, in order, with change signals for the views.
+
+    Signals carry run ids. ``sig_data`` fires once per delivered batch set (a list of ids), not per step.
+    """
+
+    sig_added = Signal(int)
+    sig_removed = Signal(int)
+    sig_data = Signal(list)
+    sig_status = Signal(int)
+    sig_visibility = Signal(int)
+    sig_cleared = Signal()
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self._entries: dict[int, RunEntry] = {}
+        self._ids = itertools.count(1)
+        self._color_index = 0
+
+    # --- queries -------------------------------------------------------------------------------
+    def __iter__(self) -> Iterator[RunEntry]:
+        return iter(list(self._entries.values()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def __contains__(self, run_id: int) -> bool:
+        return run_id in self._entries
+
+    def get(self, run_id: int) -> RunEntry | None:
+        return self._entries.get(run_id)
+
+    def visible(self) -> list[RunEntry]:
+        return [e for e in self._entries.values() if e.visible]
+
+    def running(self) -> list[RunEntry]:
+        return [e for e in self._entries.values() if e.running]
+
+    def latest(self) -> RunEntry | None:
+        """The most recently added run (the one the status bar reports)."""
+        return next(reversed(self._entries.values()), None) if self._entries else None
+
+    # --- changes -------------------------------------------------------------------------------
+    def new_id(self) -> int:
+        return next(self._ids)
+
+    def add(self, config: RunConfig, objective: Objective, run_id: int | None = None,
+            color: QColor | None = None, label: str = "") -> RunEntry:
+        run_id = self.new_id() if run_id is None else run_id
+        if color is None:
+            color = run_color(self._color_index)
+            self._color_index += 1
+        entry = RunEntry(run_id, config, objective, QColor(color), label=label)
+        self._entries[run_id] = entry
+        self.sig_added.emit(run_id)
+        return entry
+
+    def remove(self, run_id: int) -> None:
+        if self._entries.pop(run_id, None) is not None:
+            self.sig_removed.emit(run_id)
+
+    def clear(self) -> None:
+        self._entries.clear()
+        self._color_index = 0
+        self.sig_cleared.emit()
+
+    def set_visible(self, run_id: int, visible: bool) -> None:
+        e = self._entries.get(run_id)
+        if e is not None and e.visible != visible:
+            e.visible = visible
+            self.sig_visibility.emit(run_id)
+
+    def add_batches(self, batches: list[StepBatch]) -> list[int]:
+        """Append batches to their runs (batches of unknown runs are stale and dropped)."""
+        touched: list[int] = []
+        for b in batches:
+            e = self._entries.get(b.run_id)
+            if e is None:
+                continue
+            e.add_batch(b)
+            if b.run_id not in touched:
+                touched.append(b.run_id)
+        if touched:
+            self.sig_data.emit(touched)
+        return touched
+
+    def finish(self, run_id: int, result: RunResult | None, error: str = "") -> None:
+        e = self._entries.get(run_id)
+        if e is None:
+            return
+        e.finish(result, error)
+        self.sig_status.emit(run_id)
+
+    def results(self, snapshot: Callable[[int], RunResult | None] | None = None) -> list[RunResult]:
+        """RunResults of the visible runs: final ones, or ``snapshot(run_id)`` for runs still going."""
+        out = []
+        for e in self.visible():
+            if e.result is not None:
+                out.append(e.result)
+            elif snapshot is not None:
+                r = snapshot(e.run_id)
+                if r is not None:
+                    out.append(r)
+        return out

@@ -1,0 +1,266 @@
+"""The 2D view: heat map with contour lines, every visible run's path, start ○, current ●, minima ★.
+
+A click (press and release without a drag) on the map emits ``sig_point_clicked(x, y)`` in the
+objective's coordinates; dragging pans and the wheel zooms, as in any pyqtgraph plot.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtGui import QColor
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from gdstudio.gui import theme
+from gdstudio.gui.run_model import RunEntry, RunModel
+from gdstudio.gui.surface_data import SurfaceData
+
+#: Paths longer than this are drawn with a stride (drawing only; the data keep every step).
+MAX_DRAWN_POINTS = 20000
+#: Show a dot on every step while the path has at most this many points.
+MAX_SYMBOLS = 1500
+
+
+def drawing_indices(n: int, limit: int = MAX_DRAWN_POINTS) -> np.ndarray | slice:
+    """Indices of the rows to *draw* for an n-row path: all, or a stride that keeps the first and last."""
+    if n <= limit:
+        return slice(None)
+    stride = int(np.ceil(n / limit))
+    idx = np.arange(0, n, stride)
+    if idx[-1] != n - 1:
+        idx = np.append(idx, n - 1)
+    return idx
+
+
+def path_xy(entry: RunEntry) -> tuple[np.ndarray, np.ndarray]:
+    """All starts' paths of a run as one polyline, separated by NaN (draw with connect='finite')."""
+    x = entry.x
+    if not len(x):
+        return np.empty(0), np.empty(0)
+    idx = drawing_indices(len(x))
+    x = x[idx]
+    if entry.n_starts == 1:
+        return x[:, 0, 0], x[:, 0, 1]
+    sep = np.full((1, entry.n_starts, x.shape[-1]), np.nan)
+    x = np.concatenate([x, sep], axis=0)  # (K+1, N, d)
+    return x[:, :, 0].T.ravel(), x[:, :, 1].T.ravel()
+
+
+class _RunItems:
+    """The pyqtgraph items of one run (kept for the run's life; updated with setData)."""
+
+    def __init__(self, plot: pg.PlotItem, color: QColor):
+        halo = QColor(0, 0, 0, 150)
+        self.halo = pg.PlotDataItem(pen=pg.mkPen(halo, width=5), connect="finite")
+        self.path = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite",
+                                    symbol="o", symbolSize=4, symbolPen=None, symbolBrush=color)
+        self.start = pg.ScatterPlotItem(symbol="o", size=15, pen=pg.mkPen(color, width=3),
+                                        brush=pg.mkBrush(0, 0, 0, 90))
+        self.now = pg.ScatterPlotItem(symbol="o", size=13, pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush(color))
+        self.items = (self.halo, self.path, self.start, self.now)
+        for z, it in zip((10, 11, 12, 13), self.items):
+            it.setZValue(z)
+            plot.addItem(it)
+
+    def remove(self, plot: pg.PlotItem) -> None:
+        for it in self.items:
+            plot.removeItem(it)
+
+    def set_visible(self, v: bool) -> None:
+        for it in self.items:
+            it.setVisible(v)
+
+
+class ContourView(QWidget):
+    """Heat map + isocurves of the current objective, with the runs of a :class:`RunModel` on top."""
+
+    sig_point_clicked = Signal(float, float)
+
+    def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.plot_widget = pg.PlotWidget()
+        theme.style_plot(self.plot_widget)
+        self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
+        self.plot.setAspectLocked(False)
+        self.plot.setLabel("bottom", "x")
+        self.plot.setLabel("left", "y")
+        self.plot.hideButtons()
+        self.plot.setMenuEnabled(False)
+        self.image = pg.ImageItem(axisOrder="col-major")
+        self.image.setColorMap(theme.height_colormap())
+        self.plot.addItem(self.image)
+        self.colorbar = pg.ColorBarItem(colorMap=theme.height_colormap(), interactive=False, width=18,
+                                        colorMapMenu=False)
+        self.colorbar.setImageItem(self.image, insert_in=self.plot)
+        self._style_colorbar()
+        self.isocurves: list[pg.IsocurveItem] = []
+        self.minima = pg.ScatterPlotItem(symbol="star", size=20, pen=pg.mkPen("k", width=1),
+                                         brush=pg.mkBrush("#ffe14d"))
+        self.minima.setZValue(20)
+        self.plot.addItem(self.minima)
+        self.start_marker = pg.ScatterPlotItem(symbol="o", size=15, pen=pg.mkPen("w", width=2.5),
+                                               brush=pg.mkBrush(0, 0, 0, 90))
+        self.start_marker.setZValue(19)
+        self.plot.addItem(self.start_marker)
+        self.surface: SurfaceData | None = None
+        self._runs: dict[int, _RunItems] = {}
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(self.plot_widget)
+        self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
+        self.setToolTip("Loss contours. Click to start a run from that point; drag to pan, wheel to zoom.")
+        self.model: RunModel | None = None
+        if model is not None:
+            self.set_model(model)
+
+    def _style_colorbar(self) -> None:
+        _, fg = theme.chart_colors(self)
+        self.colorbar.axis.setPen(fg)
+        self.colorbar.axis.setTextPen(fg)
+        orig = self.colorbar.axis.tickStrings
+
+        def tick_strings(values, scale, spacing):
+            s = self.surface
+            if s is None or not s.log:
+                return orig(values, scale, spacing)
+            return [f"{v:.3g}" for v in s.inverse_display(np.asarray(values, dtype=float))]
+
+        self.colorbar.axis.tickStrings = tick_strings
+
+    # --- model wiring ----------------------------------------------------------------------------------
+    def set_model(self, model: RunModel) -> None:
+        self.model = model
+        model.sig_added.connect(self._on_added)
+        model.sig_removed.connect(self._on_removed)
+        model.sig_cleared.connect(self._on_cleared)
+        model.sig_data.connect(self._on_data)
+        model.sig_visibility.connect(self._on_visibility)
+        for e in model:
+            self._on_added(e.run_id)
+
+    def _on_added(self, run_id: int) -> None:
+        e = self.model.get(run_id)
+        if e is None or run_id in self._runs:
+            return
+        self._runs[run_id] = _RunItems(self.plot, e.color)
+        self.start_marker.setData([], [])
+        self._redraw(e)
+
+    def _on_removed(self, run_id: int) -> None:
+        items = self._runs.pop(run_id, None)
+        if items is not None:
+            items.remove(self.plot)
+
+    def _on_cleared(self) -> None:
+        for rid in list(self._runs):
+            self._on_removed(rid)
+
+    def _on_visibility(self, run_id: int) -> None:
+        e = self.model.get(run_id)
+        if e is not None and run_id in self._runs:
+            self._runs[run_id].set_visible(e.visible)
+
+    def _on_data(self, run_ids: list) -> None:
+        for rid in run_ids:
+            e = self.model.get(rid)
+            if e is not None:
+                self._redraw(e)
+
+    def _redraw(self, e: RunEntry) -> None:
+        items = self._runs.get(e.run_id)
+        if items is None:
+            return
+        xs, ys = path_xy(e)
+        items.halo.setData(xs, ys)
+        if len(e) <= MAX_SYMBOLS:
+            items.path.setSymbol("o")
+        else:
+            items.path.setSymbol(None)
+        items.path.setData(xs, ys)
+        if len(e):
+            starts = e.x[0]
+            items.start.setData(starts[:, 0], starts[:, 1])
+            cur = [e.current(i) for i in range(e.n_starts)]
+            pts = np.array([c[0] for c in cur if c is not None]).reshape(-1, 2)
+            items.now.setData(pts[:, 0], pts[:, 1])
+        else:
+            s = np.asarray(e.config.starts)
+            items.start.setData(s[:, 0], s[:, 1])
+            items.now.setData([], [])
+
+    # --- the objective -------------------------------------------------------------------------------
+    def set_surface(self, surface: SurfaceData) -> None:
+        """Show a new objective's sampled surface (heat map, log or linear contours, minima)."""
+        self.surface = surface
+        (x0, x1), (y0, y1) = surface.domain
+        c = surface.c
+        self.image.setImage(c, autoLevels=False, levels=(surface.cmin, surface.cmax))
+        self.image.setRect(QRectF(x0, y0, x1 - x0, y1 - y0))
+        self.colorbar.setLevels((surface.cmin, surface.cmax))
+        self.colorbar.axis.setLabel("f (log scale)" if surface.log else "f")
+        for iso in self.isocurves:
+            iso.setParentItem(None)
+            if iso.scene() is not None:
+                iso.scene().removeItem(iso)
+        self.isocurves = []
+        # Isocurves cannot cross holes: fill NaN with a value above every level (no line is drawn there).
+        filled = np.where(np.isfinite(c), c, surface.cmax + 1.0)
+        pen = pg.mkPen(QColor(255, 255, 255, 120), width=1)
+        for lvl in surface.levels():
+            iso = pg.IsocurveItem(data=filled, level=float(lvl), pen=pen)
+            iso.setParentItem(self.image)  # the image's transform maps it to the objective's coordinates
+            iso.setZValue(5)
+            self.isocurves.append(iso)
+        mins = surface.objective.minima()
+        if mins:
+            self.minima.setData([m.x[0] for m in mins], [m.x[1] for m in mins],
+                                data=[m.label or m.kind for m in mins])
+        else:
+            self.minima.setData([], [])
+        self.plot.setRange(xRange=(x0, x1), yRange=(y0, y1), padding=0)
+        for rid in list(self._runs):
+            e = self.model.get(rid) if self.model is not None else None
+            if e is not None:
+                self._redraw(e)
+
+    def set_start(self, x: float, y: float) -> None:
+        """Show where the next run will start (while no run is shown)."""
+        if not self._runs:
+            self.start_marker.setData([x], [y])
+        else:
+            self.start_marker.setData([], [])
+
+    # --- clicks ----------------------------------------------------------------------------------------
+    def _on_scene_clicked(self, ev) -> None:
+        if ev.button() != Qt.MouseButton.LeftButton or ev.double():
+            return
+        vb = self.plot.getViewBox()
+        if not vb.sceneBoundingRect().contains(ev.scenePos()):
+            return
+        p = vb.mapSceneToView(ev.scenePos())
+        ev.accept()
+        self.sig_point_clicked.emit(float(p.x()), float(p.y()))
+
+    def scene_position(self, x: float, y: float):
+        """Widget (viewport) position of the point (x, y): for tests and overlays."""
+        vb = self.plot.getViewBox()
+        sp = vb.mapViewToScene(pg.Point(x, y))
+        return self.plot_widget.mapFromScene(sp)
+
+
+if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.contour
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from gdstudio.core.objectives import get_objective, objective_names
+
+    app = QApplication(sys.argv)
+    name = sys.argv[1] if len(sys.argv) > 1 else ("rosenbrock" if "rosenbrock" in objective_names() else "booth")
+    view = ContourView(RunModel())
+    view.set_surface(SurfaceData.from_objective(get_objective(name)))
+    view.sig_point_clicked.connect(lambda x, y: print(f"clicked ({x:.4g}, {y:.4g})"))
+    view.resize(700, 600)
+    view.show()
+    sys.exit(app.exec())

@@ -1,0 +1,416 @@
+"""The control panel: Problem, Optimizer, Start, Gradient, Runs. It produces an immutable RunConfig.
+
+Everything the user sets here ends in :meth:`SidePanel.current_config`, which returns a validated
+:class:`~gdstudio.core.runs.RunConfig` or raises ``ValueError`` with a message naming the field and the
+valid values (the panel also shows it under the form). Forms are built from the core's specs:
+``Objective.parameters()`` and the optimizer's ``HyperParam`` list.
+
+Signals: ``sig_objective_changed`` (the objective or its parameters changed: the views must redraw),
+``sig_config_changed`` (anything else changed), ``sig_start_changed(x, y)`` (the start fields were edited).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPixmap
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QScrollArea,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdstudio.core.gradients import DEFAULT_FD_STEP, GRADIENT_METHODS
+from gdstudio.core.objectives import Objective, get_objective, objective_names
+from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
+from gdstudio.core.runs import RunConfig
+from gdstudio.gui.run_model import RunModel
+from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm, format_number, param_as_spec
+
+MAX_EPOCHS = 100_000_000
+
+GRADIENT_TIPS = {
+    "analytic": "the gradient written by hand (or derived symbolically)",
+    "central": "central differences: (f(x+h) − f(x−h)) / 2h, error O(h²)",
+    "forward": "forward differences: (f(x+h) − f(x)) / h, error O(h)",
+}
+
+
+def _number(text: str, what: str, optional: bool = False) -> float | None:
+    t = text.strip()
+    if not t and optional:
+        return None
+    try:
+        v = float(t)
+    except ValueError:
+        raise ValueError(f"{what} must be a number, got {text!r}") from None
+    if not math.isfinite(v):
+        raise ValueError(f"{what} must be finite, got {text!r}")
+    return v
+
+
+class SidePanel(QScrollArea):
+    """Controls, grouped. Build a RunConfig with :meth:`current_config`; set them with :meth:`apply_config`."""
+
+    sig_objective_changed = Signal()
+    sig_config_changed = Signal()
+    sig_start_changed = Signal(float, float)
+
+    def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWidgetResizable(True)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        self.setWidget(body)
+        outer = QVBoxLayout(body)
+        self._custom: Objective | None = None  # an objective instance not in the built-in list
+
+        # --- Problem
+        g = QGroupBox("Problem")
+        f = QFormLayout(g)
+        self.objective_combo = QComboBox()
+        for name in objective_names():
+            obj = get_objective(name)
+            self.objective_combo.addItem(obj.title or name, name)
+            self.objective_combo.setItemData(self.objective_combo.count() - 1, obj.describe(),
+                                             Qt.ItemDataRole.ToolTipRole)
+        self.objective_combo.setToolTip("The loss surface f(x, y) to minimise")
+        f.addRow("objective", self.objective_combo)
+        self.formula_label = QLabel()
+        self.formula_label.setWordWrap(True)
+        self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f.addRow(self.formula_label)
+        self.objective_form = ParamForm()
+        f.addRow(self.objective_form)
+        outer.addWidget(g)
+
+        # --- Optimizer
+        g = QGroupBox("Optimizer")
+        f = QFormLayout(g)
+        self.optimizer_combo = QComboBox()
+        for name in optimizer_names():
+            cls = OPTIMIZERS[name]
+            self.optimizer_combo.addItem(cls.title or name, name)
+            self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, cls.rule, Qt.ItemDataRole.ToolTipRole)
+        self.optimizer_combo.setToolTip("The method that takes the steps")
+        f.addRow("method", self.optimizer_combo)
+        self.rule_label = QLabel()
+        self.rule_label.setWordWrap(True)
+        self.rule_label.setObjectName("rule_label")
+        self.rule_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        f.addRow(self.rule_label)
+        self.hp_form = ParamForm()
+        f.addRow(self.hp_form)
+        self.epochs_spin = QSpinBox()
+        self.epochs_spin.setRange(0, MAX_EPOCHS)
+        self.epochs_spin.setGroupSeparatorShown(True)
+        self.epochs_spin.setValue(1000)
+        self.epochs_spin.setToolTip("Number of updates (epochs) to run")
+        f.addRow("epochs", self.epochs_spin)
+        self.tol_edit = QLineEdit()
+        self.tol_edit.setPlaceholderText("none")
+        self.tol_edit.setToolTip("Stop when ‖∇f‖ ≤ this tolerance (empty: run every epoch)")
+        f.addRow("stop at ‖∇f‖ ≤", self.tol_edit)
+        self.seed_spin = QSpinBox()
+        self.seed_spin.setRange(0, 2**31 - 1)
+        self.seed_spin.setToolTip("Seed of the random numbers (random methods only): the same seed replays "
+                                  "the same run")
+        f.addRow("seed", self.seed_spin)
+        outer.addWidget(g)
+
+        # --- Start
+        g = QGroupBox("Start")
+        f = QFormLayout(g)
+        row = QWidget()
+        h = QHBoxLayout(row)
+        h.setContentsMargins(0, 0, 0, 0)
+        self.x0_edit = QLineEdit("-1.5")
+        self.y0_edit = QLineEdit("2")
+        for w, n in ((self.x0_edit, "x₀"), (self.y0_edit, "y₀")):
+            w.setToolTip(f"{n}: start coordinate (or click on the contour or 3D view)")
+            h.addWidget(QLabel(n))
+            h.addWidget(w, 1)
+        f.addRow(row)
+        hint = QLabel("or click on a view")
+        hint.setEnabled(False)
+        f.addRow(hint)
+        outer.addWidget(g)
+
+        # --- Gradient
+        g = QGroupBox("Gradient")
+        f = QFormLayout(g)
+        self.gradient_combo = QComboBox()
+        for m in GRADIENT_METHODS:
+            self.gradient_combo.addItem(m, m)
+            self.gradient_combo.setItemData(self.gradient_combo.count() - 1, GRADIENT_TIPS.get(m, m),
+                                            Qt.ItemDataRole.ToolTipRole)
+        self.gradient_combo.setToolTip("Where the gradient comes from")
+        f.addRow("source", self.gradient_combo)
+        self.h_edit = QLineEdit()
+        self.h_edit.setToolTip("Finite-difference step h (empty: the scheme's default)")
+        f.addRow("h", self.h_edit)
+        outer.addWidget(g)
+
+        # --- Runs
+        g = QGroupBox("Runs")
+        v = QVBoxLayout(g)
+        self.runs_list = QListWidget()
+        self.runs_list.setToolTip("Runs shown; untick to hide one")
+        self.runs_list.setMaximumHeight(110)
+        v.addWidget(self.runs_list)
+        outer.addWidget(g)
+
+        self.error_label = QLabel()
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #d93025; font-weight: bold;")
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+        outer.addStretch(1)
+        body.setMinimumWidth(250)
+        self.setMinimumWidth(280)
+
+        # wiring
+        self.objective_combo.currentIndexChanged.connect(self._on_objective_combo)
+        self.objective_form.sig_changed.connect(self._on_objective_params)
+        self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_combo)
+        self.hp_form.sig_changed.connect(self.sig_config_changed)
+        self.epochs_spin.valueChanged.connect(self.sig_config_changed)
+        self.seed_spin.valueChanged.connect(self.sig_config_changed)
+        self.gradient_combo.currentIndexChanged.connect(self._on_gradient_combo)
+        self.h_edit.editingFinished.connect(self.sig_config_changed)
+        self.tol_edit.editingFinished.connect(self.sig_config_changed)
+        for w in (self.x0_edit, self.y0_edit):
+            w.editingFinished.connect(self._on_start_edited)
+        self.runs_list.itemChanged.connect(self._on_run_item_changed)
+
+        self._on_objective_combo(refresh=False)
+        self._on_optimizer_combo()
+        self._on_gradient_combo()
+        self.model: RunModel | None = None
+        if model is not None:
+            self.set_model(model)
+
+    # --- objective -------------------------------------------------------------------------------------
+    def objective_name(self) -> str:
+        return self._custom.spec() if self._custom is not None else self.objective_combo.currentData()
+
+    def current_objective(self) -> Objective:
+        """The objective the panel describes (raises ValueError if a parameter is invalid)."""
+        if self._custom is not None:
+            return self._custom
+        return get_objective(self.objective_combo.currentData(), self.objective_form.values())
+
+    def shows(self, objective: Objective) -> bool:
+        """Whether the panel already describes ``objective`` (same spec and parameters)."""
+        if self._custom is not None:
+            return self._custom is objective
+        try:
+            params = self.objective_form.values()
+        except ValueError:
+            return False
+        return objective.spec() == self.objective_combo.currentData() and params == dict(objective.params)
+
+    def set_objective(self, objective: Objective) -> None:
+        """Show ``objective`` (a built-in by name, or any instance, e.g. a custom formula)."""
+        idx = self.objective_combo.findData(objective.name)
+        if idx >= 0 and objective.spec() == objective.name:
+            self._custom = None
+            self.objective_combo.blockSignals(True)
+            self.objective_combo.setCurrentIndex(idx)
+            self.objective_combo.blockSignals(False)
+            self._build_objective_form(dict(objective.params))
+        else:
+            self._custom = objective
+            self.objective_form.set_specs([])
+        self.formula_label.setText(f"f = {objective.formula}" if objective.formula else "")
+        self.formula_label.setToolTip(objective.notes or objective.describe())
+
+    def _build_objective_form(self, values: dict[str, Any] | None = None) -> None:
+        cls = type(get_objective(self.objective_combo.currentData()))
+        self.objective_form.set_specs([param_as_spec(p) for p in cls.parameters()], values)
+
+    def _on_objective_combo(self, *_args, refresh: bool = True) -> None:
+        self._custom = None
+        self._build_objective_form()
+        obj = get_objective(self.objective_combo.currentData())
+        self.formula_label.setText(f"f = {obj.formula}")
+        self.formula_label.setToolTip(obj.notes or obj.describe())
+        if refresh:
+            self.sig_objective_changed.emit()
+
+    def _on_objective_params(self) -> None:
+        try:
+            self.objective_form.values()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.sig_objective_changed.emit()
+
+    # --- optimizer -------------------------------------------------------------------------------------
+    def optimizer_name(self) -> str:
+        return self.optimizer_combo.currentData()
+
+    def _on_optimizer_combo(self, *_args, values: dict[str, Any] | None = None) -> None:
+        cls = optimizer_class(self.optimizer_name())
+        self.hp_form.set_specs(cls.hyperparams, values, rule=cls.rule)
+        self.rule_label.setText(f"<b>{cls.title}</b><br><span style='font-size: 12pt'>{cls.rule}</span>")
+        self.rule_label.setToolTip((cls.__doc__ or "").strip().split("\n\n")[0] +
+                                   (f"\n\nReference: {cls.reference}" if cls.reference else ""))
+        self.seed_spin.setEnabled(bool(cls.stochastic))
+        self.sig_config_changed.emit()
+
+    def _on_gradient_combo(self, *_args) -> None:
+        m = self.gradient_combo.currentData()
+        fd = m in DEFAULT_FD_STEP
+        self.h_edit.setEnabled(fd)
+        self.h_edit.setPlaceholderText(f"default {DEFAULT_FD_STEP[m]:g}" if fd else "—")
+        self.sig_config_changed.emit()
+
+    # --- start -------------------------------------------------------------------------------------------
+    def start(self) -> tuple[float, float]:
+        return (_number(self.x0_edit.text(), "x₀"), _number(self.y0_edit.text(), "y₀"))
+
+    def set_start(self, x: float, y: float) -> None:
+        self.x0_edit.setText(format_number(x))
+        self.y0_edit.setText(format_number(y))
+        for w in (self.x0_edit, self.y0_edit):
+            w.setStyleSheet("")
+
+    def _on_start_edited(self) -> None:
+        try:
+            x, y = self.start()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            return
+        self.show_error("")
+        self.sig_start_changed.emit(x, y)
+
+    # --- the config ---------------------------------------------------------------------------------------
+    def current_config(self) -> RunConfig:
+        """The validated RunConfig the controls describe; ValueError (shown in the panel) otherwise."""
+        try:
+            cfg = self._build_config()
+        except ValueError as exc:
+            self.show_error(str(exc))
+            raise
+        self.show_error("")
+        return cfg
+
+    def _build_config(self) -> RunConfig:
+        objective = self.current_objective()
+        hp = self.hp_form.values()
+        try:
+            x, y = self.start()
+        except ValueError:
+            for w in (self.x0_edit, self.y0_edit):
+                try:
+                    _number(w.text(), "x")
+                    w.setStyleSheet("")
+                except ValueError:
+                    w.setStyleSheet(ERROR_STYLE)
+            raise
+        method = self.gradient_combo.currentData()
+        h = _number(self.h_edit.text(), "h", optional=True) if method in DEFAULT_FD_STEP else None
+        if h is not None and h <= 0:
+            raise ValueError(f"h must be a positive number, got {self.h_edit.text()!r}")
+        tol = _number(self.tol_edit.text(), "tolerance", optional=True)
+        if tol is not None and tol < 0:
+            raise ValueError(f"the tolerance must be ≥ 0, got {self.tol_edit.text()!r}")
+        kw: dict[str, Any] = dict(gradient=method, fd_step=h, tol=tol, seed=int(self.seed_spin.value()))
+        cfg = RunConfig.create(objective.spec(), self.optimizer_name(), starts=[(x, y)],
+                               epochs=int(self.epochs_spin.value()), hyperparams=hp,
+                               objective_params=dict(objective.params), **kw)
+        cfg.validate(objective)
+        return cfg
+
+    def apply_config(self, cfg: RunConfig) -> None:
+        """Set every control from a RunConfig (sessions, settings, replays)."""
+        blockers = [self.objective_combo, self.optimizer_combo, self.gradient_combo]
+        for w in blockers:
+            w.blockSignals(True)
+        try:
+            idx = self.objective_combo.findData(cfg.objective)
+            if idx >= 0:
+                self.objective_combo.setCurrentIndex(idx)
+                self._custom = None
+                self._build_objective_form(dict(cfg.objective_params))
+                obj = get_objective(cfg.objective, dict(cfg.objective_params))
+                self.formula_label.setText(f"f = {obj.formula}")
+            else:
+                self.set_objective(cfg.build_objective())
+            self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(cfg.optimizer)))
+            self.gradient_combo.setCurrentIndex(max(0, self.gradient_combo.findData(cfg.gradient)))
+        finally:
+            for w in blockers:
+                w.blockSignals(False)
+        self._on_optimizer_combo(values=cfg.hp)
+        self._on_gradient_combo()
+        self.epochs_spin.setValue(cfg.epochs)
+        self.seed_spin.setValue(cfg.seed)
+        self.tol_edit.setText("" if cfg.tol is None else format_number(cfg.tol))
+        self.h_edit.setText("" if cfg.fd_step is None else format_number(cfg.fd_step))
+        if cfg.starts:
+            self.set_start(*cfg.starts[0][:2])
+        self.sig_objective_changed.emit()
+
+    def show_error(self, message: str) -> None:
+        self.error_label.setText(message)
+        self.error_label.setVisible(bool(message))
+
+    # --- runs list ------------------------------------------------------------------------------------------
+    def set_model(self, model: RunModel) -> None:
+        self.model = model
+        for sig in (model.sig_added, model.sig_removed, model.sig_status, model.sig_cleared):
+            sig.connect(self._refresh_runs)
+        self._refresh_runs()
+
+    def _refresh_runs(self, *_args) -> None:
+        self.runs_list.blockSignals(True)
+        self.runs_list.clear()
+        for e in self.model:
+            pm = QPixmap(14, 14)
+            pm.fill(QColor(e.color))
+            item = QListWidgetItem(QIcon(pm), f"{e.label} · {e.config.objective} · {e.status}")
+            item.setData(Qt.ItemDataRole.UserRole, e.run_id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Checked if e.visible else Qt.CheckState.Unchecked)
+            item.setToolTip(e.message or str(e.status))
+            self.runs_list.addItem(item)
+        self.runs_list.blockSignals(False)
+
+    def _on_run_item_changed(self, item: QListWidgetItem) -> None:
+        if self.model is not None:
+            self.model.set_visible(int(item.data(Qt.ItemDataRole.UserRole)),
+                                   item.checkState() == Qt.CheckState.Checked)
+
+
+if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.side_panel
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication(sys.argv)
+    panel = SidePanel(RunModel())
+
+    def show():
+        try:
+            print(panel.current_config())
+        except ValueError as exc:
+            print("invalid:", exc)
+
+    panel.sig_config_changed.connect(show)
+    panel.resize(320, 800)
+    panel.show()
+    sys.exit(app.exec())

@@ -1,0 +1,299 @@
+"""The 3D view: the loss surface coloured by height, with every visible run's path drawn on it.
+
+Drag to rotate, wheel to zoom (pyqtgraph's GLViewWidget). A click (press and release without movement)
+picks the point of the *surface* under the cursor, whatever the camera angle (see
+:mod:`gdstudio.gui.picking`), and emits ``sig_point_clicked(x, y)`` in the objective's coordinates.
+
+The surface lives in a normalised box (:class:`~gdstudio.gui.surface_data.SurfaceData`): x and y in
+[−1, 1], height in [0, Z_SPAN], so every objective gets the same camera. Paths are drawn at the height of
+their loss, lifted by ``PATH_LIFT`` so they stay visible on the surface.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph.opengl as gl
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QVector3D
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from gdstudio.gui import theme
+from gdstudio.gui.picking import mouse_ray, pick_surface, project, qmatrix_to_numpy
+from gdstudio.gui.run_model import RunEntry, RunModel
+from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
+from gdstudio.gui.views.contour import drawing_indices
+
+#: How far above the surface paths are drawn (world units; the box is 2 wide, Z_SPAN high).
+PATH_LIFT = 0.015 * Z_SPAN
+#: Mesh resolution drawn in 3D (the contour view uses the full grid).
+MESH = 120
+#: Mouse travel (pixels) below which a press+release is a click, not a rotation.
+CLICK_SLOP = 4
+
+
+def _rgba(color: QColor, alpha: float = 1.0) -> tuple[float, float, float, float]:
+    return (color.redF(), color.greenF(), color.blueF(), alpha)
+
+
+class PickingGLView(gl.GLViewWidget):
+    """A GLViewWidget that tells a click from a drag and reports the window position of clicks."""
+
+    sig_clicked = Signal(float, float)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._press: QPointF | None = None
+        self._moved = False
+
+    def mousePressEvent(self, ev):
+        self._press = ev.position()
+        self._moved = False
+        super().mousePressEvent(ev)
+
+    def mouseMoveEvent(self, ev):
+        if self._press is not None:
+            d = ev.position() - self._press
+            if abs(d.x()) + abs(d.y()) > CLICK_SLOP:
+                self._moved = True
+        super().mouseMoveEvent(ev)
+
+    def mouseReleaseEvent(self, ev):
+        press, self._press = self._press, None
+        if press is not None and not self._moved and ev.button() == Qt.MouseButton.LeftButton:
+            p = ev.position()
+            self.sig_clicked.emit(float(p.x()), float(p.y()))
+        super().mouseReleaseEvent(ev)
+
+    def mvp(self) -> np.ndarray:
+        """Projection × view matrix (world → clip coordinates) as paintGL uses it."""
+        vp = (0, 0, self.width(), self.height())
+        return qmatrix_to_numpy(self.projectionMatrix(vp, vp) * self.viewMatrix())
+
+
+class _RunItems:
+    def __init__(self, view: gl.GLViewWidget, color: QColor):
+        self.line = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba(color), width=3.0, antialias=True,
+                                      mode="lines", glOptions="opaque")
+        self.now = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=_rgba(color), size=16, pxMode=True,
+                                        glOptions="translucent")
+        self.start = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1, 1, 1, 1), size=10, pxMode=True,
+                                          glOptions="translucent")
+        self.items = (self.line, self.start, self.now)
+        for it in self.items:
+            view.addItem(it)
+
+    def remove(self, view) -> None:
+        for it in self.items:
+            if it in view.items:
+                view.removeItem(it)
+
+    def set_visible(self, v: bool) -> None:
+        for it in self.items:
+            it.setVisible(v)
+
+
+class Surface3DView(QWidget):
+    """The 3D surface of the current objective with the runs of a :class:`RunModel` on it."""
+
+    sig_point_clicked = Signal(float, float)
+
+    def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.view = PickingGLView()
+        bg, fg = theme.chart_colors(self)
+        self.view.setBackgroundColor(bg)
+        self.view.setToolTip("Loss surface, coloured by height. Drag to rotate, wheel to zoom, "
+                             "click the surface to start a run there.")
+        self.surface: SurfaceData | None = None
+        self.surface_item: gl.GLSurfacePlotItem | None = None
+        self._world: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.grid = gl.GLGridItem()
+        self.grid.setSize(2, 2)
+        self.grid.setSpacing(0.25, 0.25)
+        self.grid.setColor((128, 128, 128, 90))
+        self.view.addItem(self.grid)
+        self.minima = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1.0, 0.88, 0.3, 1.0), size=14,
+                                           pxMode=True, glOptions="translucent")
+        self.view.addItem(self.minima)
+        self.start_marker = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1, 1, 1, 1), size=12, pxMode=True,
+                                                 glOptions="translucent")
+        self.view.addItem(self.start_marker)
+        self._runs: dict[int, _RunItems] = {}
+        self.caption = QLabel("")
+        self.caption.setStyleSheet(f"color: {fg.name()}; background: transparent;")
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.setSpacing(2)
+        lay.addWidget(self.view, 1)
+        lay.addWidget(self.caption)
+        self.view.sig_clicked.connect(self._on_view_clicked)
+        self.model: RunModel | None = None
+        if model is not None:
+            self.set_model(model)
+        self.reset_camera()
+
+    # --- model wiring ----------------------------------------------------------------------------------
+    def set_model(self, model: RunModel) -> None:
+        self.model = model
+        model.sig_added.connect(self._on_added)
+        model.sig_removed.connect(self._on_removed)
+        model.sig_cleared.connect(self._on_cleared)
+        model.sig_data.connect(self._on_data)
+        model.sig_visibility.connect(self._on_visibility)
+        for e in model:
+            self._on_added(e.run_id)
+
+    def _on_added(self, run_id: int) -> None:
+        e = self.model.get(run_id)
+        if e is None or run_id in self._runs:
+            return
+        self._runs[run_id] = _RunItems(self.view, e.color)
+        self.start_marker.setData(pos=np.zeros((0, 3)))
+        self._redraw(e)
+
+    def _on_removed(self, run_id: int) -> None:
+        items = self._runs.pop(run_id, None)
+        if items is not None:
+            items.remove(self.view)
+
+    def _on_cleared(self) -> None:
+        for rid in list(self._runs):
+            self._on_removed(rid)
+
+    def _on_visibility(self, run_id: int) -> None:
+        e = self.model.get(run_id)
+        if e is not None and run_id in self._runs:
+            self._runs[run_id].set_visible(e.visible)
+
+    def _on_data(self, run_ids: list) -> None:
+        for rid in run_ids:
+            e = self.model.get(rid)
+            if e is not None:
+                self._redraw(e)
+
+    def _path_world(self, e: RunEntry) -> np.ndarray:
+        """(K, N, 3) world points of a run's rows (drawing stride applied), NaN where not recorded."""
+        s = self.surface
+        idx = drawing_indices(len(e))
+        x, f = e.x[idx], e.loss[idx]
+        w = s.to_world(x[..., 0], x[..., 1], f)
+        w[..., 2] = np.clip(w[..., 2], -0.5 * Z_SPAN, 2.0 * Z_SPAN) + PATH_LIFT
+        return w
+
+    def _redraw(self, e: RunEntry) -> None:
+        items = self._runs.get(e.run_id)
+        if items is None or self.surface is None or not len(e):
+            return
+        w = self._path_world(e)
+        a, b = w[:-1], w[1:]
+        ok = np.all(np.isfinite(a), axis=-1) & np.all(np.isfinite(b), axis=-1)
+        seg = np.stack([a[ok], b[ok]], axis=1).reshape(-1, 3)
+        items.line.setData(pos=seg if len(seg) else np.zeros((0, 3)))
+        items.start.setData(pos=w[0][np.all(np.isfinite(w[0]), axis=-1)])
+        cur = [e.current(i) for i in range(e.n_starts)]
+        pts = np.array([[c[0][0], c[0][1], c[1]] for c in cur if c is not None]).reshape(-1, 3)
+        if len(pts):
+            now = self.surface.to_world(pts[:, 0], pts[:, 1], pts[:, 2])
+            now[:, 2] = np.clip(now[:, 2], -0.5 * Z_SPAN, 2.0 * Z_SPAN) + 1.5 * PATH_LIFT
+            items.now.setData(pos=now)
+        else:
+            items.now.setData(pos=np.zeros((0, 3)))
+
+    # --- the objective -------------------------------------------------------------------------------
+    def set_surface(self, surface: SurfaceData) -> None:
+        """Show a new objective's surface (coloured by height; holes transparent) and reset the camera."""
+        self.surface = surface
+        X, Y, Z = surface.world_grid()
+        step = max(1, int(np.ceil(len(X) / MESH)))
+        X, Y, Z = X[::step], Y[::step], Z[::step, ::step]
+        self._world = (X, Y, Z)
+        finite = np.isfinite(Z)
+        zn = np.where(finite, Z / Z_SPAN, 0.0)
+        colors = theme.height_colormap().map(np.clip(zn, 0, 1), mode="float")
+        colors = np.asarray(colors, dtype=np.float32).reshape(Z.shape + (4,))
+        colors[~finite, 3] = 0.0
+        zdraw = np.where(finite, Z, 0.0)
+        opts = "translucent" if not finite.all() else "opaque"
+        if self.surface_item is not None:
+            self.view.removeItem(self.surface_item)
+        # pyqtgraph 0.14 wants colours flattened to (W*H, 4) (PLATFORM.md, pitfall 2).
+        self.surface_item = gl.GLSurfacePlotItem(x=X, y=Y, z=zdraw, colors=colors.reshape(-1, 4),
+                                                 shader=None, smooth=False, glOptions=opts)
+        self.view.addItem(self.surface_item)
+        mins = surface.objective.minima()
+        if mins:
+            m = np.array([[c.x[0], c.x[1], c.value] for c in mins])
+            w = surface.to_world(m[:, 0], m[:, 1], m[:, 2])
+            w[:, 2] += 2 * PATH_LIFT
+            self.minima.setData(pos=w)
+        else:
+            self.minima.setData(pos=np.zeros((0, 3)))
+        (x0, x1), (y0, y1) = surface.domain
+        scale = "log(1 + f − f_min)" if surface.log else "f"
+        self.caption.setText(f"  {surface.objective.title or surface.objective.name}:  x ∈ [{x0:g}, {x1:g}],  "
+                             f"y ∈ [{y0:g}, {y1:g}];  height and colour: {scale}")
+        for rid in list(self._runs):
+            e = self.model.get(rid) if self.model is not None else None
+            if e is not None:
+                self._redraw(e)
+        self.reset_camera()
+
+    def reset_camera(self) -> None:
+        self.view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.35 * Z_SPAN), distance=4.6, elevation=32,
+                                    azimuth=-65)
+
+    def set_start(self, x: float, y: float) -> None:
+        """Show where the next run will start (while no run is shown)."""
+        if self.surface is None or self._runs:
+            self.start_marker.setData(pos=np.zeros((0, 3)))
+            return
+        f = float(self.surface.objective.value(np.array([x, y])))
+        w = self.surface.to_world(np.array([x]), np.array([y]), np.array([f]))
+        w[:, 2] += PATH_LIFT
+        self.start_marker.setData(pos=w if np.all(np.isfinite(w)) else np.zeros((0, 3)))
+
+    # --- clicks ------------------------------------------------------------------------------------------
+    def pick(self, px: float, py: float) -> tuple[float, float] | None:
+        """The (x, y) of the surface point under window position (px, py) of the GL view, or None."""
+        if self._world is None:
+            return None
+        origin, direction = mouse_ray(self.view.mvp(), px, py, self.view.width(), self.view.height())
+        hit = pick_surface(origin, direction, *self._world)
+        if hit is None:
+            return None
+        x, y = self.surface.from_world(hit[0], hit[1])
+        return float(x), float(y)
+
+    def screen_position(self, x: float, y: float) -> tuple[float, float]:
+        """Window position in the GL view of the surface point above (x, y): for tests and overlays."""
+        f = float(self.surface.objective.value(np.array([x, y])))
+        w = self.surface.to_world(np.array(x), np.array(y), np.array(f))
+        return project(self.view.mvp(), w, self.view.width(), self.view.height())
+
+    def _on_view_clicked(self, px: float, py: float) -> None:
+        p = self.pick(px, py)
+        if p is not None:
+            self.sig_point_clicked.emit(*p)
+
+    def grab_image(self):
+        """The view as a QImage, GL content included."""
+        return self.view.grabFramebuffer()
+
+
+if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.surface3d [objective]
+    import sys
+
+    from PySide6.QtCore import QCoreApplication
+    from PySide6.QtWidgets import QApplication
+
+    from gdstudio.core.objectives import get_objective, objective_names
+
+    QCoreApplication.setAttribute(Qt.ApplicationAttribute.AA_ShareOpenGLContexts)
+    app = QApplication(sys.argv)
+    name = sys.argv[1] if len(sys.argv) > 1 else ("rosenbrock" if "rosenbrock" in objective_names() else "booth")
+    view = Surface3DView(RunModel())
+    view.set_surface(SurfaceData.from_objective(get_objective(name)))
+    view.sig_point_clicked.connect(lambda x, y: print(f"picked ({x:.4g}, {y:.4g})"))
+    view.resize(800, 600)
+    view.show()
+    sys.exit(app.exec())

@@ -1,0 +1,107 @@
+"""Screenshot of the real window: open it, run the first-launch run to the end, save a PNG.
+
+    xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshot.py [--out docs/screenshots/main-window.png]
+        [--dark] [--size 1440x900] [--objective NAME]
+
+``QWidget.grab()`` of a window holding a QOpenGLWidget may leave the GL area blank, so the 3D view's own
+framebuffer (``grabFramebuffer()``) is painted over its place in the grab.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def dark_palette():
+    from PySide6.QtGui import QColor, QPalette
+
+    p = QPalette()
+    roles = {
+        QPalette.ColorRole.Window: "#2b2b2b", QPalette.ColorRole.WindowText: "#e6e6e6",
+        QPalette.ColorRole.Base: "#1e1e1e", QPalette.ColorRole.AlternateBase: "#2b2b2b",
+        QPalette.ColorRole.Text: "#e6e6e6", QPalette.ColorRole.Button: "#353535",
+        QPalette.ColorRole.ButtonText: "#e6e6e6", QPalette.ColorRole.Highlight: "#3d7bd9",
+        QPalette.ColorRole.HighlightedText: "#ffffff", QPalette.ColorRole.ToolTipBase: "#353535",
+        QPalette.ColorRole.ToolTipText: "#e6e6e6", QPalette.ColorRole.PlaceholderText: "#9a9a9a",
+    }
+    for role, c in roles.items():
+        p.setColor(role, QColor(c))
+    return p
+
+
+def grab_window(window):
+    """The window as a QImage, with the GL view's framebuffer composed in."""
+    from PySide6.QtCore import QPoint
+    from PySide6.QtGui import QPainter
+
+    img = window.grab().toImage()
+    gl_view = window.surface_view.view
+    if gl_view.isVisible() and gl_view.isValid():
+        fb = gl_view.grabFramebuffer()
+        top_left = gl_view.mapTo(window, QPoint(0, 0))
+        p = QPainter(img)
+        p.drawImage(top_left, fb.scaled(gl_view.size()))
+        p.end()
+    return img
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "main-window.png"))
+    ap.add_argument("--dark", action="store_true", help="use a dark palette")
+    ap.add_argument("--size", default="1440x900")
+    ap.add_argument("--objective", default=None)
+    ap.add_argument("--optimizer", default=None)
+    ap.add_argument("--timeout", type=float, default=60)
+    args = ap.parse_args(argv)
+
+    from PySide6.QtWidgets import QApplication, QStyleFactory
+
+    from gdstudio.gui.app import make_app
+
+    app = make_app([])
+    app.setStyle(QStyleFactory.create("Fusion"))
+    if args.dark:
+        app.setPalette(dark_palette())
+    from gdstudio.core.runs import RunConfig
+    from gdstudio.gui import defaults
+    from gdstudio.gui.main_window import MainWindow
+
+    cfg = defaults.first_config()
+    if args.objective or args.optimizer:
+        cfg = cfg.replace(objective=args.objective or cfg.objective, optimizer=args.optimizer or cfg.optimizer,
+                          hyperparams=cfg.hyperparams if not args.optimizer else ())
+        cfg = RunConfig.create(**{**cfg.to_dict()})
+    w, h = (int(v) for v in args.size.split("x"))
+    window = MainWindow(cfg)
+    window.resize(w, h)
+    window.show()
+    window.controller.set_speed(float("inf"))
+    window.actions.log_scale.setChecked(True)
+    window.run()
+    t0 = time.monotonic()
+    while window.controller.busy and time.monotonic() - t0 < args.timeout:
+        app.processEvents()
+        time.sleep(0.01)
+    for _ in range(20):
+        app.processEvents()
+        time.sleep(0.02)
+    img = grab_window(window)
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    ok = img.save(str(out))
+    print(f"{'wrote' if ok else 'FAILED to write'} {out} ({img.width()}x{img.height()}); "
+          f"status: {window.status_text()}")
+    window.close()
+    QApplication.processEvents()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
