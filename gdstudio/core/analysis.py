@@ -26,7 +26,7 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Callable, Mapping
 
@@ -312,7 +312,7 @@ def _merge(points: np.ndarray, gnorm: np.ndarray, radius: float) -> np.ndarray:
 
 
 def find_critical_points(objective: Objective, resolution: int = 24, domain=None, *,
-                         max_iter: int = 100, merge: float = 1e-4) -> tuple[CriticalPoint, ...]:
+                         max_iter: int = 100, merge: float = 1e-4, extra_seeds=None) -> tuple[CriticalPoint, ...]:
     r"""All critical points (:math:`\nabla f = 0`) of ``objective`` in its view domain, classified.
 
     Method: a ``resolution``\ :sup:`d` grid of seeds (cell centres) over the domain runs a damped
@@ -350,6 +350,8 @@ def find_critical_points(objective: Objective, resolution: int = 24, domain=None
         Newton iterations (all seeds together).
     merge : float
         Deduplication radius, relative to the domain's diagonal.
+    extra_seeds : array_like (M, d), optional
+        More starts besides the grid (e.g. the rough positions in ``objective.critical_points()``).
 
     Returns
     -------
@@ -375,6 +377,11 @@ def find_critical_points(objective: Objective, resolution: int = 24, domain=None
     diag = float(np.linalg.norm(width))
     axes = [lo + (np.arange(res) + 0.5) * (hi - lo) / res for lo, hi in dom]
     x = np.stack(np.meshgrid(*axes, indexing="ij"), axis=-1).reshape(-1, d)
+    if extra_seeds is not None:
+        more = np.asarray(extra_seeds, dtype=float).reshape(-1, d) if np.size(extra_seeds) else np.empty((0, d))
+        if not np.all(np.isfinite(more)):
+            raise ValueError("extra_seeds must be finite points")
+        x = np.concatenate([x, more])
 
     def grad(p):
         with np.errstate(all="ignore"):
@@ -467,7 +474,8 @@ def _adam_derived(state: Mapping[str, np.ndarray], hp: Mapping[str, Any]) -> dic
     v = state["max_exp_avg_sq"] if hp.get("amsgrad") else state["exp_avg_sq"]
     m_hat = np.asarray(state["exp_avg"], dtype=float) / (1 - hp["beta1"] ** t)
     v_hat = np.asarray(v, dtype=float) / (1 - hp["beta2"] ** t)
-    return {"m̂": m_hat, "√v̂": np.sqrt(v_hat), "per-coordinate step ε/(√v̂+ϵ)": hp["lr"] / (np.sqrt(v_hat) + hp["eps"])}
+    return {"m̂": m_hat, "√v̂": np.sqrt(v_hat),
+            "per-coordinate step ε/(√v̂+ϵ)": hp["lr"] / (np.sqrt(v_hat) + hp["eps"])}
 
 
 def _rmsprop_derived(state, hp) -> dict:
@@ -606,6 +614,30 @@ class StepExplanation:
                 out[f"derived:{key}"] = v
         return out
 
+    def summary(self) -> list[tuple[str, str]]:
+        """(label, value) rows of text for a "see why" panel: point, loss, gradient, step, state, info."""
+
+        def fmt(v) -> str:
+            a = np.asarray(v, dtype=float)
+            if a.ndim == 0:
+                return f"{float(a):.6g}"
+            a = a[np.isfinite(a)] if a.ndim == 1 and a.size > len(self.x) else a  # NaN-padded trials
+            return "(" + ", ".join(f"{c:.6g}" for c in a.reshape(-1)) + ")"
+
+        rows = [("step", str(self.k)), ("x", fmt(self.x)), ("f(x)", fmt(self.value)),
+                ("∇f(x)", fmt(self.gradient)), ("‖∇f(x)‖", fmt(np.linalg.norm(self.gradient)))]
+        if self.next_x is not None:
+            rows += [("step taken Δx", fmt(self.update)), ("‖Δx‖", fmt(np.linalg.norm(self.update)))]
+            rows += [("∇f·Δx (first-order change)", fmt(self.slope))]
+            if self.next_value is not None:
+                rows += [("f(x + Δx) − f(x)", fmt(self.change))]
+        rows += [(f"state {k}", fmt(v)) for k, v in self.state_after.items()]
+        rows += [(k, fmt(v)) for k, v in self.derived.items()]
+        rows += [(f"info {k}", fmt(v)) for k, v in self.info.items()]
+        if self.status != "running":
+            rows.append(("run", self.message or self.status))
+        return rows
+
     def matrices(self) -> dict[str, np.ndarray]:
         """State entries of shape ``(d, d)`` after the step (e.g. BFGS's ``B``, the one this step used)."""
         d = len(self.x)
@@ -622,32 +654,41 @@ class StepExplanation:
 
 
 class _Columns:
-    """Growable per-key arrays: row ``j`` of key ``name`` is record ``j`` (amortised O(1) append)."""
+    """Growable per-key arrays: row ``j`` of key ``name`` is record ``j`` (amortised O(1) append).
+
+    A key whose shape changes from one record to the next (e.g. a varying number of trials) falls
+    back to a list of rows; a key missing from a record reads as NaN there.
+    """
 
     def __init__(self):
         self.n = 0
         self.cols: dict[str, np.ndarray] = {}
+        self.lists: dict[str, list] = {}
 
     def append(self, row: Mapping[str, np.ndarray]) -> None:
         for key, v in row.items():
-            v = np.asarray(v)
+            v = np.array(v, dtype=float)
+            if key in self.lists:
+                self.lists[key] += [np.nan] * (self.n - len(self.lists[key])) + [v]
+                continue
             col = self.cols.get(key)
-            if col is None or col.shape[1:] != v.shape:  # a new key (or a new shape): earlier rows are NaN
+            if col is None:
                 col = self.cols[key] = np.full((max(16, 2 * (self.n + 1)),) + v.shape, np.nan)
+            elif col.shape[1:] != v.shape:  # irregular: keep this key as a list from now on
+                self.lists[key] = list(col[: self.n]) + [v]
+                del self.cols[key]
+                continue
             if self.n >= len(col):
-                grown = np.full((2 * len(col),) + col.shape[1:], np.nan)
+                grown = np.full((2 * max(len(col), self.n + 1),) + col.shape[1:], np.nan)
                 grown[: len(col)] = col
                 col = self.cols[key] = grown
             col[self.n] = v
         self.n += 1
-        for key, col in self.cols.items():  # keys absent from this row stay NaN; keep capacity in step
-            if len(col) < self.n:
-                grown = np.full((2 * self.n,) + col.shape[1:], np.nan)
-                grown[: len(col)] = col
-                self.cols[key] = grown
 
     def row(self, j: int) -> dict[str, np.ndarray]:
-        return {k: c[j].copy() for k, c in self.cols.items() if j < len(c)}
+        out = {k: c[j].copy() for k, c in self.cols.items() if j < len(c)}
+        out.update({k: np.array(rows[j]) for k, rows in self.lists.items() if j < len(rows)})
+        return out
 
 
 class _Spy:
@@ -785,6 +826,10 @@ _CACHE_LOCK = threading.Lock()
 def explainer(config: RunConfig, start: int = 0) -> RunExplainer:
     """A cached :class:`RunExplainer` for ``(config, start)`` (the last few configs are kept)."""
     key = (config, start)
+    try:
+        hash(key)
+    except TypeError:  # a config holding an unhashable value: explain without caching
+        return RunExplainer(config, start)
     with _CACHE_LOCK:
         ex = _CACHE.get(key)
         if ex is not None:

@@ -153,6 +153,19 @@ def test_critical_points_are_deterministic_and_inside_the_domain():
                                atol=1e-6)
 
 
+def test_extra_seeds_and_formula_objectives():
+    f = get_objective("rastrigin")
+    coarse = an.find_critical_points(f, 4)
+    seeded = an.find_critical_points(f, 4, extra_seeds=[c.x for c in f.critical_points()])
+    assert len(seeded) > len(coarse)
+    _match(seeded, f.critical_points())
+    # ∇f = (3x² − 3, 2y): a minimum at (1, 0), a saddle at (−1, 0)
+    found = an.find_critical_points(get_objective("expr:x^3 - 3*x + y^2"))
+    assert [c.kind for c in found] == ["minimum", "saddle"]
+    np.testing.assert_allclose([c.x for c in found], [(1, 0), (-1, 0)], atol=1e-12)
+    np.testing.assert_allclose([c.value for c in found], [-2, 2], atol=1e-12)
+
+
 def test_critical_points_bad_input():
     f = get_objective("sphere")
     with pytest.raises(ValueError, match="resolution"):
@@ -192,6 +205,30 @@ def test_explanations_replay_the_run_exactly():
         an.explain_step(c, 61)
     with pytest.raises(ValueError, match="start"):
         an.explain_step(c, 0, start=2)
+
+
+def test_random_methods_replay_each_start_with_its_own_seed():
+    c = cfg("himmelblau", "random-local-search", starts=((0.0, 0.0), (1.0, 1.0), (-2.0, 2.0)), epochs=40)
+    c = c.replace(seed=7)
+    res = run(c)
+    for start in (0, 2):
+        for k in (1, 25):
+            e = an.explain_step(c, k, start)
+            np.testing.assert_array_equal(e.x, res[start].x[k])
+            np.testing.assert_array_equal(e.next_x, res[start].x[k + 1])
+            assert set(e.info) == {"sample", "sample_f", "accepted"}
+
+
+def test_a_failed_step_is_explained():
+    c = cfg("monkey-saddle", "newton", starts=((0.0, 0.0),), epochs=5)
+    e = an.explain_step(c, 0)
+    assert e.next_x is None and e.status == "failed" and "singular" in e.message and e.last_step == 0
+    assert ("run", e.message) in e.summary()
+
+
+def test_summary_rows():
+    rows = dict(an.explain_step(cfg(lr=0.1), 0).summary())
+    assert rows["∇f(x)"] == "(2, 4)" and rows["step taken Δx"] == "(-0.2, -0.4)" and rows["f(x)"] == "5"
 
 
 def test_momentum_shows_the_velocity():
@@ -377,3 +414,22 @@ def test_points_are_validated():
         an.tangent_plane(f, (1.0, 2.0, 3.0), 1.0)
     with pytest.raises(ValueError, match="not finite"):
         an.hessian_info(f, (math.nan, 0.0))
+
+
+def test_step_records_of_changing_shape_are_kept():
+    cols = an._Columns()
+    cols.append({"a": [1.0, 2.0], "t": [1.0]})
+    cols.append({"a": [3.0, 4.0], "t": [1.0, 0.5]})
+    cols.append({"a": [5.0, 6.0]})
+    for _ in range(40):
+        cols.append({"a": [0.0, 0.0]})
+    cols.append({"late": [7.0]})  # a key first seen after the initial capacity
+    for _ in range(40):  # past the initial capacity
+        cols.append({"a": [0.0, 0.0], "t": [2.0]})
+    np.testing.assert_array_equal(cols.row(0)["t"], [1.0])
+    np.testing.assert_array_equal(cols.row(1)["t"], [1.0, 0.5])
+    assert np.isnan(cols.row(2)["t"]).all()
+    np.testing.assert_array_equal(cols.row(2)["a"], [5.0, 6.0])
+    np.testing.assert_array_equal(cols.row(83)["t"], [2.0])
+    np.testing.assert_array_equal(cols.row(43)["late"], [7.0])
+    assert np.isnan(cols.row(10)["late"]).all() and cols.n == 84
