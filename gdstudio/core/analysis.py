@@ -3,18 +3,18 @@ r"""See why: the calculus behind every picture, computed without a screen.
 Each function here returns plain arrays (or small frozen records of arrays) that a view draws as they
 are; no view computes mathematics of its own.
 
-========================= =============================================================================
-:func:`classify`          the second-derivative test's verdict from the Hessian's eigenvalues
-:func:`hessian_info`      Hessian, eigen-decomposition, verdict and (2-D) the det/trace test at a point
+============================ =============================================================================
+:func:`classify`             the second-derivative test's verdict from the Hessian's eigenvalues
+:func:`hessian_info`         Hessian, eigen-decomposition, verdict and (2-D) the det/trace test at a point
 :func:`find_critical_points` all critical points in the view domain (vectorised damped Newton on ∇f = 0)
-:func:`explain_step`      what happened at step k of a run: point, gradient, update, optimizer state
-:class:`RunExplainer`     the same, replaying a run once and answering any step in O(1) afterwards
-:func:`tangent_plane`     f(x) + ∇f(x)·h on a small square around x
-:func:`quadratic_model`   f + g·h + ½hᵀHh around x, and the Newton step −H⁻¹g (or BFGS's −Bg)
-:func:`line_profile`      f(x + t d) against t (the line-search chart)
-:func:`fd_error_curve`    finite-difference gradient error against the step h (log-log)
+:func:`explain_step`         what happened at step k of a run: point, gradient, update, optimizer state
+:class:`RunExplainer`        the same, replaying a run once and answering any step in O(1) afterwards
+:func:`tangent_plane`        f(x) + ∇f(x)·h on a small square around x
+:func:`quadratic_model`      f + g·h + ½hᵀHh around x, and the Newton step −H⁻¹g (or BFGS's −Bg)
+:func:`line_profile`         f(x + t d) against t (the line-search chart)
+:func:`fd_error_curve`       finite-difference gradient error against the step h (log-log)
 :func:`linear_approximation` f(x + hu) against f(x) + h∇f·u and the squared error against h
-========================= =============================================================================
+============================ =============================================================================
 
 Points follow the objectives' convention: shape ``(d,)`` for one point, ``(..., d)`` for many. Grids
 for drawing follow :meth:`~gdstudio.core.objectives.Objective.grid`: ``z[i, j]`` is the value at
@@ -112,12 +112,10 @@ def classify(hessian, tol: float = EIGEN_TOL):
     the eigenvector :math:`v_i`, :math:`\tfrac12 h^\top H h = \tfrac12 \lambda_i t^2` for
     :math:`h = t v_i`. Hence
 
-    =========================================== ===============
-    all :math:`\lambda_i > \text{tol}`          ``"minimum"``
-    all :math:`\lambda_i < -\text{tol}`         ``"maximum"``
-    some :math:`> \text{tol}`, some :math:`< -\text{tol}` ``"saddle"``
-    otherwise (some :math:`|\lambda_i| \le \text{tol}`, rest one sign) ``"inconclusive"``
-    =========================================== ===============
+    * all :math:`\lambda_i > \text{tol}`: ``"minimum"`` (the surface curves up in every direction);
+    * all :math:`\lambda_i < -\text{tol}`: ``"maximum"``;
+    * some :math:`\lambda_i > \text{tol}` and some :math:`\lambda_j < -\text{tol}`: ``"saddle"``;
+    * otherwise (some :math:`|\lambda_i| \le \text{tol}`, the others of one sign): ``"inconclusive"``.
 
     "Inconclusive" means the quadratic term vanishes along some direction and higher-order terms
     decide (the monkey saddle :math:`x^3 - 3xy^2` at the origin, where :math:`H = 0`); a point
