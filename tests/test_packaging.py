@@ -156,7 +156,7 @@ def bundle() -> Path:
         out = subprocess.run(["bash", str(ROOT / "packaging" / "build.sh")], cwd=ROOT, capture_output=True,
                              text=True, env=dict(os.environ, PYTHON=sys.executable), timeout=1800)
         assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
-        size = sum(p.stat().st_size for p in DIST.rglob("*") if p.is_file())
+        size = sum(p.lstat().st_size for p in DIST.rglob("*") if p.is_file() and not p.is_symlink())
         print(f"\nbuilt {DIST} in {time.perf_counter() - t0:.0f} s, {size / 2**20:.0f} MiB")
     return EXE
 
