@@ -179,7 +179,7 @@ class Token(NamedTuple):
     end: int
 
 
-_NUMBER = re.compile(r"(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _OPS = ("**", "+", "-", "*", "/", "^")
 
@@ -503,7 +503,18 @@ def _fold(node: Node, text: str) -> float:
 
 
 def _to_sympy(node: Node, text: str, sp, xy):
-    """Build the SymPy expression of a validated tree (constants folded, see :func:`_fold`)."""
+    """Build the SymPy expression of a validated tree (constants folded, see :func:`_fold`).
+
+    A part that SymPy finds undefined everywhere (``x/0``, ``log(x - x)``) is refused with its span.
+    """
+    expr = _build(node, text, sp, xy)
+    if expr.has(sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity):
+        raise FormulaError(f"'{text[node.start:node.end]}' is undefined (a division by zero or log(0)?)",
+                           node.start, node.end - node.start)
+    return expr
+
+
+def _build(node: Node, text: str, sp, xy):
     if node.kind == "const":  # exact, so e^x differentiates to e^x and sin(pi*x) prints numpy.pi
         return {"pi": sp.pi, "e": sp.E}[node.value]
     if not _has_xy(node):
@@ -532,9 +543,15 @@ def _to_sympy(node: Node, text: str, sp, xy):
 
 
 def _numeric(expr, sp):
-    """Prepare a derived expression for NumPy: Dirac deltas (second derivative of ``abs``) become 0,
-    integers too large for a float become floats (so NumPy sees ±inf rather than an OverflowError)."""
+    """Prepare an expression for NumPy: Dirac deltas (second derivative of ``abs``) become 0, SymPy's
+    complex infinity (``x/0``, ``log(x - x)``) becomes NaN (undefined), and integers too large for a
+    float become floats (so NumPy sees ±inf rather than an OverflowError)."""
     expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
+    # SymPy leaves e.g. d/dy sign(x/y) unevaluated; sign is piecewise constant, so it is 0 almost everywhere
+    expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
+                        lambda e: sp.S.Zero)
+    if expr.has(sp.zoo):
+        expr = expr.xreplace({sp.zoo: sp.nan})
     big = {r: sp.Float(r, 17) for r in expr.atoms(sp.Rational) if abs(r.p) > 2**53 or abs(r.q) > 2**53}
     return expr.xreplace(big) if big else expr
 
@@ -573,14 +590,31 @@ def compile_formula(text: str) -> CompiledFormula:
         raise FormulaError("the formula is too complex to differentiate", 0, len(text)) from None
     grads = tuple(_numeric(e, sp) for e in (fx, fy))
     hess = tuple(_numeric(e, sp) for e in (fxx, fxy, fyy))
+    if any(e.has(sp.Derivative) for e in grads + hess):
+        raise FormulaError("SymPy could not differentiate this formula", 0, len(text))
     lam = functools.partial(sp.lambdify, (x, y), modules="numpy")
+    try:
+        f, grad, hess_f = lam(_numeric(expr, sp)), lam(list(grads), cse=True), lam(list(hess), cse=True)
+    except Exception as exc:  # SymPy's printer has no NumPy code for something; say so instead of crashing
+        raise FormulaError(f"the formula cannot be turned into NumPy code ({type(exc).__name__})",
+                           0, len(text)) from None
     return CompiledFormula(
         text=text, normalised=unparse(tree), tree=tree, expr=expr, gradient_exprs=grads, hessian_exprs=hess,
-        f=lam(_numeric(expr, sp)), grad=lam(list(grads), cse=True), hess=lam(list(hess), cse=True),
+        f=f, grad=grad, hess=hess_f,
     )
 
 
 # --- the objective --------------------------------------------------------------------------------
+
+def _real(a, shape) -> np.ndarray:
+    """``a`` as a float array of ``shape``. A complex value (SymPy writes the derivative of ``(-2)^x`` with
+    ``log(-2) = log 2 + iπ``) is kept only where it is real, and is NaN (undefined) elsewhere."""
+    a = np.asarray(a)
+    if np.iscomplexobj(a):
+        a = np.where(a.imag == 0, a.real, np.nan)
+    return np.broadcast_to(a.astype(float, copy=False), shape)
+
+
 
 class FormulaObjective(Objective2D):
     """An objective from a formula in ``x`` and ``y`` (see the module docstring for the grammar).
@@ -628,15 +662,15 @@ class FormulaObjective(Objective2D):
 
     def f(self, x, y):
         with np.errstate(all="ignore"):
-            return np.broadcast_to(np.asarray(self.compiled.f(x, y), dtype=float), np.shape(x))
+            return _real(self.compiled.f(x, y), np.shape(x))
 
     def grad_xy(self, x, y):
         with np.errstate(all="ignore"):
-            return tuple(np.broadcast_to(np.asarray(g, dtype=float), np.shape(x)) for g in self.compiled.grad(x, y))
+            return tuple(_real(g, np.shape(x)) for g in self.compiled.grad(x, y))
 
     def hess_xy(self, x, y):
         with np.errstate(all="ignore"):
-            return tuple(np.broadcast_to(np.asarray(h, dtype=float), np.shape(x)) for h in self.compiled.hess(x, y))
+            return tuple(_real(h, np.shape(x)) for h in self.compiled.hess(x, y))
 
     def critical_points(self):
         return ()
