@@ -254,9 +254,43 @@ def test_backtracking_takes_the_first_step_with_sufficient_decrease():
     # row 0: κ = 10 needs t < 0.2 to decrease along y: 1, 0.5, 0.25 fail, 0.125 passes.
     np.testing.assert_array_equal(s.t, [0.125, 1.0])
     np.testing.assert_array_equal(s.tried_t[0, :4], [1.0, 0.5, 0.25, 0.125])
-    assert np.isnan(s.tried_t[0, 4]) and np.isnan(s.tried_t[1, 1])
+    assert s.tried_t.shape == (2, 4) and np.all(np.isnan(s.tried_t[1, 1:]))  # rounds of 1 and 3 trials ran
     assert np.all(s.f <= f0 + 1e-4 * s.t * slope)
     assert np.all(s.tried_f[0, :3] > f0[0] + 1e-4 * s.tried_t[0, :3] * slope[0])
+
+
+def _backtracking_one_by_one(pb, x, f0, p, slope, t0, c, rho, m):
+    """The textbook loop, one row and one trial at a time: the reference for the batched search."""
+    ts, fs = [], []
+    t = t0
+    for j in range(m):
+        f = float(pb.value((x + t * p)[None])[0])  # as a row: numpy scalars may round differently
+        ts.append(t)
+        fs.append(f)
+        if f <= f0 + c * t * slope:
+            break
+        if j + 1 < m:
+            t = t * rho
+    return t, f, ts, fs
+
+
+def test_batched_backtracking_equals_the_one_by_one_search():
+    from gdstudio.core.optimizers.line_search import BACKTRACK_MAX
+
+    pb = Problem(get_objective("rosenbrock"))
+    rng = np.random.default_rng(1)
+    x = np.column_stack([rng.uniform(-2, 2, 60), rng.uniform(-1, 3, 60)])
+    x[0] = [1.0, 1.0]  # gradient 0: accepts t0
+    g = pb.gradient(x)
+    f0, slope = pb.value(x), -np.einsum("ij,ij->i", g, g)
+    for t0, rho in [(1.0, 0.5), (1e3, 0.9), (1e-9, 0.5)]:
+        s = backtracking(pb, x, f0, -g, slope, t0, 1e-4, rho)
+        for i in range(len(x)):
+            t, f, ts, fs = _backtracking_one_by_one(pb, x[i], f0[i], -g[i], slope[i], t0, 1e-4, rho, BACKTRACK_MAX)
+            assert s.t[i] == t and s.f[i] == f
+            np.testing.assert_array_equal(s.tried_t[i, :len(ts)], ts)
+            np.testing.assert_array_equal(s.tried_f[i, :len(fs)], fs)
+            assert np.all(np.isnan(s.tried_t[i, len(ts):]))
 
 
 def test_grid_line_search_keeps_the_best_of_its_trials():
@@ -302,8 +336,24 @@ def test_newton_fails_rows_with_a_singular_hessian_and_continues_the_others():
 
 def test_singular_rows_detects_zero_tiny_and_non_finite_hessians():
     h = np.array([np.eye(2), np.zeros((2, 2)), [[1.0, 0.0], [0.0, 1e-14]], [[np.nan, 0], [0, 1]],
-                  [[2.0, 3.0], [3.0, 4.5]], [[1.0, 0.0], [0.0, -1.0]]])
-    np.testing.assert_array_equal(singular_rows(h), [False, True, True, True, True, False])
+                  [[2.0, 3.0], [3.0, 4.5]], [[1.0, 0.0], [0.0, -1.0]], [[1e8, 0], [0, 1e-3]],
+                  [[np.inf, 0], [0, 1]]])
+    expected = [False, True, True, True, True, False, False, True]
+    np.testing.assert_array_equal(singular_rows(h), expected)
+    # the general path (d > 2) agrees: embed each 2×2 block with a 1 on the diagonal
+    h3 = np.zeros((len(h), 3, 3))
+    h3[:, :2, :2], h3[:, 2, 2] = h, 1.0
+    np.testing.assert_array_equal(singular_rows(h3), expected)
+
+
+def test_newton_solve_closed_form_agrees_with_lapack():
+    from gdstudio.core.optimizers.newton import solve
+
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(50, 2, 2))
+    h = a + np.swapaxes(a, 1, 2)
+    g = rng.normal(size=(50, 2))
+    np.testing.assert_allclose(solve(h, g), np.linalg.solve(h, g[:, :, None])[:, :, 0], rtol=1e-9, atol=1e-12)
 
 
 class FlatY(Objective):
@@ -428,3 +478,14 @@ def test_update_does_not_mutate_its_inputs():
             assert np.array_equal(v, copies[2][k]), (name, k)
 
 
+
+
+# --- docstring examples ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("module", ["gd", "line_search", "momentum", "adaptive", "newton", "bfgs", "random_search"])
+def test_docstring_examples_run(module):
+    import doctest
+    import importlib
+
+    mod = importlib.import_module(f"gdstudio.core.optimizers.{module}")
+    result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0

@@ -212,7 +212,7 @@ class Adam(Optimizer):
     >>> import numpy as np
     >>> opt = Adam(lr=0.1)
     >>> x, g = np.array([[1.0, 1.0]]), np.array([[4.0, -0.001]])
-    >>> opt.update(x, g, opt.init(x, g, None, None), None, None).x.round(6)   # first step: ε·sign(g)
+    >>> opt.update(x, g, opt.init(x, g, None, None), None, None).x.round(4)   # first step ≈ ε·sign(g)
     array([[0.9, 1.1]])
     """
 

@@ -48,35 +48,58 @@ def _phi(problem, x: np.ndarray, p: np.ndarray, t: np.ndarray) -> np.ndarray:
         return np.asarray(problem.value(x + t[:, None] * p), dtype=float)
 
 
-def backtracking(problem, x, f0, p, slope, t0: float, c: float, rho: float,
-                 max_iter: int = BACKTRACK_MAX) -> Search:
+#: Trials evaluated together in each round of a backtracking search (they sum to BACKTRACK_MAX). Most
+#: searches end at the first trial, so the first round is 1; later rounds batch several trials into one
+#: call of f, and only trials up to the accepted one are reported.
+_BACKTRACK_ROUNDS = (1, 3, 6, 10, 20)
+assert sum(_BACKTRACK_ROUNDS) == BACKTRACK_MAX
+
+
+def backtracking(problem, x, f0, p, slope, t0: float, c: float, rho: float) -> Search:
     r"""Armijo backtracking: the first of ``t0, ρ·t0, ρ²·t0, ...`` with sufficient decrease.
 
     .. math:: f(x + t p) \le f(x) + c\, t\, \nabla f(x)^\top p
 
     ``slope`` is :math:`\nabla f(x)^\top p` per row (negative for a descent direction). A row that has
-    not found such a ``t`` after ``max_iter`` trials takes the last (smallest) one tried. A NaN
-    value counts as no decrease, so a search steps back from overflow.
+    not found such a ``t`` after ``BACKTRACK_MAX`` trials takes the last (smallest) one tried. A NaN
+    value counts as no decrease, so a search steps back from overflow. Trials are evaluated a few at a
+    time (``_BACKTRACK_ROUNDS``) to save Python overhead; the result is that of the one-by-one search.
+    The trial arrays have as many columns as the longest search needed (rounded up to a round).
     """
-    n = len(x)
-    t = np.full(n, float(t0))
+    n, d = x.shape
+    m = sum(_BACKTRACK_ROUNDS)
+    ts = np.empty(m)  # t0, t0·ρ, (t0·ρ)·ρ, ...: the same numbers for every row
+    ts[0] = t0
+    for j in range(1, m):
+        ts[j] = ts[j - 1] * rho
+    t = np.full(n, ts[-1])
     f = np.full(n, np.nan)
-    tried_t = np.full((n, max_iter), np.nan)
-    tried_f = np.full((n, max_iter), np.nan)
+    blocks_t, blocks_f = [], []
     active = np.arange(n)
-    for j in range(max_iter):
-        tj = t[active]
-        fj = _phi(problem, x[active], p[active], tj)
-        tried_t[active, j] = tj
-        tried_f[active, j] = fj
-        f[active] = fj
-        ok = fj <= f0[active] + c * tj * slope[active]
-        active = active[~ok]
+    j0 = 0
+    for size in _BACKTRACK_ROUNDS:
         if active.size == 0:
             break
-        if j + 1 < max_iter:
-            t[active] = t[active] * rho
-    return Search(t, f, tried_t, tried_f)
+        bt, bf = np.full((n, size), np.nan), np.full((n, size), np.nan)
+        blocks_t.append(bt)
+        blocks_f.append(bf)
+        tj = ts[j0:j0 + size]
+        xa, pa = x[active], p[active]
+        pts = xa[:, None, :] + tj[None, :, None] * pa[:, None, :]
+        with np.errstate(all="ignore"):
+            fj = np.asarray(problem.value(pts.reshape(-1, d)), dtype=float).reshape(len(active), size)
+        ok = fj <= f0[active, None] + c * tj[None, :] * slope[active, None]
+        found = ok.any(axis=1)
+        first = np.where(found, np.argmax(ok, axis=1), size - 1)
+        shown = np.arange(size)[None, :] <= first[:, None]
+        bt[active] = np.where(shown, tj[None, :], np.nan)
+        bf[active] = np.where(shown, fj, np.nan)
+        t[active] = tj[first]
+        f[active] = fj[np.arange(len(active)), first]
+        active = active[~found]
+        j0 += size
+    # Only the rounds that ran are returned: the trial arrays are (N, m) with m ≤ BACKTRACK_MAX.
+    return Search(t, f, np.hstack(blocks_t), np.hstack(blocks_f))
 
 
 def exact(problem, x, f0, p, t0: float, bracket_max: int = BRACKET_MAX,
