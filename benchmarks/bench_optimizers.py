@@ -33,8 +33,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from gdstudio.core.optimizers import OPTIMIZERS  # noqa: E402
-from gdstudio.core.runs import Run, RunConfig  # noqa: E402
+from gdstudio.core.optimizers import OPTIMIZERS
+from gdstudio.core.runs import Run, RunConfig
 
 OBJECTIVE = "rosenbrock"
 #: Hyperparameters that keep Rosenbrock runs finite over the domain (others: defaults).
@@ -74,7 +74,8 @@ def machine() -> dict:
     except OSError:
         pass
     return {"cpu": cpu, "nproc": os.cpu_count(), "python": platform.python_version(), "numpy": np.__version__,
-            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
+            "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+            "load_average_1min": os.getloadavg()[0]}  # other processes on a shared machine slow every row
 
 
 def main(argv=None) -> int:
@@ -113,7 +114,8 @@ def main(argv=None) -> int:
               f"| {row['batch_start_steps_per_s']:.3g} | {alive:,} |", flush=True)
     info = machine()
     print(f"\n{OBJECTIVE}; single run {single:,} steps; batch {n:,} starts × {steps:,} steps; "
-          f"{info['cpu']}, {info['nproc']} CPUs; Python {info['python']}, numpy {info['numpy']}; {info['date']}")
+          f"{info['cpu']}, {info['nproc']} CPUs (load average {info['load_average_1min']:.2f}); "
+          f"Python {info['python']}, numpy {info['numpy']}; {info['date']}")
     if a.json:
         Path(a.json).write_text(json.dumps({"machine": info, "objective": OBJECTIVE, "single_steps": single,
                                             "starts": n, "steps": steps, "results": rows}, indent=1) + "\n")

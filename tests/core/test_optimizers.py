@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gdstudio.core.gradients import Problem
 from gdstudio.core.objectives import Objective, get_objective
@@ -489,3 +491,64 @@ def test_docstring_examples_run(module):
     mod = importlib.import_module(f"gdstudio.core.optimizers.{module}")
     result = doctest.testmod(mod, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+# --- properties on random quadratics ---------------------------------------------------------------------
+class QuadraticForm(Objective):
+    """f = ½ xᵀAx − bᵀx for a symmetric positive definite A (minimum at A⁻¹b)."""
+
+    name = "quadratic-form"
+
+    def __init__(self, A, b):
+        self.A, self.b = np.asarray(A, float), np.asarray(b, float)
+        self.dim = len(self.b)
+        super().__init__()
+
+    def value(self, p):
+        p = np.asarray(p)
+        return 0.5 * np.einsum("...i,ij,...j->...", p, self.A, p) - p @ self.b
+
+    def gradient(self, p):
+        return np.asarray(p) @ self.A - self.b
+
+    def hessian(self, p):
+        p = np.asarray(p)
+        return np.broadcast_to(self.A, p.shape + (self.dim,)).copy()
+
+
+_floats = st.floats(-3, 3, allow_nan=False, allow_subnormal=False)
+
+
+@st.composite
+def spd_quadratics(draw):
+    d = draw(st.integers(2, 4))
+    m = np.array(draw(st.lists(_floats, min_size=d * d, max_size=d * d))).reshape(d, d)
+    A = m @ m.T + np.eye(d) * draw(st.floats(0.1, 3))
+    b = np.array(draw(st.lists(_floats, min_size=d, max_size=d)))
+    x = np.array(draw(st.lists(_floats, min_size=2 * d, max_size=2 * d))).reshape(2, d)
+    return QuadraticForm(A, b), x
+
+
+@settings(max_examples=40, deadline=None)
+@given(spd_quadratics())
+def test_newton_minimises_any_positive_definite_quadratic_in_one_step(case):
+    obj, x = case
+    pb = Problem(obj)
+    up = get_optimizer("newton").update(x, pb.gradient(x), {}, pb, None)
+    assert up.failed is None or not up.failed.any()
+    x_star = np.linalg.solve(obj.A, obj.b)
+    np.testing.assert_allclose(up.x, np.broadcast_to(x_star, x.shape), rtol=1e-8, atol=1e-8)
+
+
+@settings(max_examples=40, deadline=None)
+@given(spd_quadratics())
+def test_exact_line_search_step_is_gTg_over_gTAg_on_any_quadratic(case):
+    obj, x = case
+    pb = Problem(obj)
+    g = pb.gradient(x)
+    gg = np.einsum("ij,ij->i", g, g)
+    if np.any(gg < 1e-8):
+        return
+    t_star = gg / np.einsum("ij,jk,ik->i", g, obj.A, g)
+    s = exact(pb, x, pb.value(x), -g, 1.0)
+    np.testing.assert_allclose(s.t, t_star, rtol=1e-5)

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update
 from gdstudio.core.optimizers.adaptive import Adagrad, Adam, AdamW, RMSprop
+from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update
 from gdstudio.core.optimizers.bfgs import BFGS
 from gdstudio.core.optimizers.gd import GD, SignGD
 from gdstudio.core.optimizers.line_search import LineSearch
@@ -55,5 +55,12 @@ def get_optimizer(name: str, **hp: Any) -> Optimizer:
     return optimizer_class(name)(**hp)
 
 
-__all__ = ["HyperParam", "OPTIMIZERS", "Optimizer", "Update", "get_optimizer", "optimizer_class",
-           "optimizer_names"]
+__all__ = [
+    "OPTIMIZERS",
+    "HyperParam",
+    "Optimizer",
+    "Update",
+    "get_optimizer",
+    "optimizer_class",
+    "optimizer_names",
+]

@@ -14,7 +14,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdstudio.core.optimizers.base import EPS, WEIGHT_DECAY, HyperParam, Optimizer, Update, lr_param
+from gdstudio.core.optimizers.base import (
+    EPS,
+    WEIGHT_DECAY,
+    HyperParam,
+    Optimizer,
+    Update,
+    lr_param,
+)
 
 
 def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:

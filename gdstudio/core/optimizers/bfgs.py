@@ -54,9 +54,9 @@ class BFGS(Optimizer):
     reference = "Broyden, Fletcher, Goldfarb, Shanno (1970); Nocedal & Wright (2006), §6.1"
     hyperparams = (
         lr_param(1.0, doc="first trial step ε of the backtracking line search (1: the full quasi-Newton step)"),
-        HyperParam("c", 1e-4, 0.0, 1.0, low_open=True, high_open=True, log=True,
+        HyperParam("c", 1e-4, 0.0, 1.0, low_open=True, high_open=True, log=True, symbol="c",
                    doc="Armijo constant c: accept t when f drops by at least c·t·|∇fᵀp|"),
-        HyperParam("rho", 0.5, 0.0, 1.0, low_open=True, high_open=True,
+        HyperParam("rho", 0.5, 0.0, 1.0, low_open=True, high_open=True, symbol="ρ",
                    doc="backtracking factor ρ: each rejected trial step is multiplied by ρ"),
     )
 
@@ -67,7 +67,7 @@ class BFGS(Optimizer):
 
     def update(self, x, g, state, problem, rng):
         hp = self.hp
-        n, d = x.shape
+        d = x.shape[1]
         eye = np.eye(d)
         B, s, step = state["B"], state["s"], state["step"]
         y = g - state["g"]

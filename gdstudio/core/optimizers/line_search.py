@@ -221,9 +221,9 @@ class LineSearch(Optimizer):
                        "grid (try ε·10^k, k = 0…−6, keep the best)"),
         lr_param(1.0, doc="first (largest) trial step ε: backtracking starts here, exact starts "
                           "bracketing here, grid tries ε·10^k"),
-        HyperParam("c", 1e-4, 0.0, 1.0, low_open=True, high_open=True, log=True,
+        HyperParam("c", 1e-4, 0.0, 1.0, low_open=True, high_open=True, log=True, symbol="c",
                    doc="Armijo constant c: accept t when f drops by at least c·t·‖∇f‖² (backtracking)"),
-        HyperParam("rho", 0.5, 0.0, 1.0, low_open=True, high_open=True,
+        HyperParam("rho", 0.5, 0.0, 1.0, low_open=True, high_open=True, symbol="ρ",
                    doc="backtracking factor ρ: each rejected trial step is multiplied by ρ"),
     )
 

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdstudio.core.optimizers.base import WEIGHT_DECAY, HyperParam, Optimizer, Update, lr_param
+from gdstudio.core.optimizers.base import (
+    WEIGHT_DECAY,
+    HyperParam,
+    Optimizer,
+    Update,
+    lr_param,
+)
 
 MOMENTUM = HyperParam("momentum", 0.9, 0.0, 1.0, high_open=True, symbol="μ",
                       doc="momentum factor μ: how much of the previous step the buffer keeps "
