@@ -1,4 +1,4 @@
-"""Render the app icon's PNG sizes from resources/icons/gdstudio.svg (the source of truth).
+"""Render the app icon's PNG sizes (and a Windows .ico, a macOS .icns) from resources/icons/gdstudio.svg (the source of truth).
 
 Run after changing the SVG, and commit the PNGs::
 
@@ -21,6 +21,10 @@ from PySide6.QtSvg import QSvgRenderer  # noqa: E402
 
 ICONS = Path(__file__).resolve().parents[1] / "resources" / "icons"
 SIZES = (16, 32, 48, 64, 128, 256, 512)
+#: Icons for the executables PyInstaller makes on other systems (Qt writes one size per file). They are
+#: build inputs, not resources the running app loads, so they live in packaging/icons/.
+PLATFORM_DIR = Path(__file__).resolve().parent / "icons"
+PLATFORM_ICONS = {"gdstudio.ico": ("ICO", 256), "gdstudio.icns": ("ICNS", 512)}
 
 
 def render(svg: Path, size: int) -> QImage:
@@ -43,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     for size in SIZES:
         out = ICONS / f"gdstudio-{size}.png"
         if not render(svg, size).save(str(out), "PNG"):
+            raise SystemExit(f"cannot write {out}")
+        print(out.relative_to(ICONS.parents[1]))
+    for name, (fmt, size) in PLATFORM_ICONS.items():
+        PLATFORM_DIR.mkdir(exist_ok=True)
+        out = PLATFORM_DIR / name
+        if not render(svg, size).save(str(out), fmt):
             raise SystemExit(f"cannot write {out}")
         print(out.relative_to(ICONS.parents[1]))
     return 0

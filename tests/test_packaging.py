@@ -186,3 +186,32 @@ def test_bundle_opens_the_window_and_quits(bundle, tmp_path):
                          env=env, timeout=120)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "Traceback" not in out.stderr, out.stderr
+
+
+@pytest.mark.packaging
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the desktop install is for Linux")
+def test_linux_install_and_uninstall(bundle, tmp_path):
+    prefix = tmp_path / "prefix"
+    script = LINUX / "install.sh"
+    env = dict(os.environ, PREFIX=str(prefix))
+    out = subprocess.run(["bash", str(script)], capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    app_id = "io.github.gdstudio"
+    desktop = prefix / "share" / "applications" / f"{app_id}.desktop"
+    assert f"Exec={prefix}/lib/gdstudio/gdstudio" in desktop.read_text(encoding="utf-8")
+    for s in resources.ICON_SIZES:
+        assert (prefix / f"share/icons/hicolor/{s}x{s}/apps/{app_id}.png").is_file()
+    assert (prefix / f"share/icons/hicolor/scalable/apps/{app_id}.svg").is_file()
+    assert (prefix / f"share/metainfo/{app_id}.metainfo.xml").is_file()
+    tool = shutil.which("desktop-file-validate")
+    if tool:
+        check = subprocess.run([tool, str(desktop)], capture_output=True, text=True)
+        assert check.returncode == 0 and not check.stdout.strip(), check.stdout
+    # the command on PATH is a symlink into the installed folder; the bundle must resolve its files through it
+    version = subprocess.run([str(prefix / "bin" / "gdstudio"), "--version"], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=120)
+    assert version.returncode == 0 and version.stdout.strip() == f"gdstudio {__version__}", version.stderr
+    out = subprocess.run(["bash", str(script), "--uninstall"], capture_output=True, text=True, env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    left = sorted(p.name for p in prefix.rglob("*") if p.is_file() or p.is_symlink())
+    assert set(left) <= {"mimeinfo.cache", "icon-theme.cache"}, left
