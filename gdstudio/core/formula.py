@@ -502,30 +502,33 @@ def _fold(node: Node, text: str) -> float:
     return v
 
 
-def _to_sympy(node: Node, text: str, sp, xy):
+def _to_sympy(node: Node, text: str, sp, xy, exponent: bool = False):
     """Build the SymPy expression of a validated tree (constants folded, see :func:`_fold`).
 
+    Numbers become SymPy Floats (fixed precision, so SymPy's own arithmetic on them stays cheap: with
+    exact integers, ``((2*x)^1000)^1000`` would make it compute 2^1000000 and worse), except a whole-number
+    exponent, which stays an Integer so that ``x^2`` differentiates to ``2*x`` and ``(-x)^2`` is defined.
     A part that SymPy finds undefined everywhere (``x/0``, ``log(x - x)``) is refused with its span.
     """
-    expr = _build(node, text, sp, xy)
+    expr = _build(node, text, sp, xy, exponent)
     if expr.has(sp.zoo, sp.nan, sp.oo, sp.S.NegativeInfinity):
         raise FormulaError(f"'{text[node.start:node.end]}' is undefined (a division by zero or log(0)?)",
                            node.start, node.end - node.start)
     return expr
 
 
-def _build(node: Node, text: str, sp, xy):
+def _build(node: Node, text: str, sp, xy, exponent: bool):
     if node.kind == "const":  # exact, so e^x differentiates to e^x and sin(pi*x) prints numpy.pi
         return {"pi": sp.pi, "e": sp.E}[node.value]
     if not _has_xy(node):
         v = _fold(node, text)
-        if v.is_integer() and abs(v) <= 2**53:
+        if exponent and v.is_integer() and abs(v) <= MAX_EXPONENT:
             return sp.Integer(int(v))
         return sp.Float(repr(v), 17)
     k = node.kind
     if k == "var":
         return xy[node.value]
-    args = [_to_sympy(a, text, sp, xy) for a in node.args]
+    args = [_to_sympy(a, text, sp, xy, exponent=(k == "pow" and i == 1)) for i, a in enumerate(node.args)]
     if k == "call":
         fn = {"abs": sp.Abs, "arctan": sp.atan}.get(node.value) or getattr(sp, node.value)
         return fn(args[0])
@@ -546,13 +549,20 @@ def _numeric(expr, sp):
     """Prepare an expression for NumPy: Dirac deltas (second derivative of ``abs``) become 0, SymPy's
     complex infinity (``x/0``, ``log(x - x)``) becomes NaN (undefined), and integers too large for a
     float become floats (so NumPy sees ±inf rather than an OverflowError)."""
+    import mpmath  # SymPy's own dependency
+
     expr = expr.replace(sp.DiracDelta, lambda *a: sp.S.Zero)
     # SymPy leaves e.g. d/dy sign(x/y) unevaluated; sign is piecewise constant, so it is 0 almost everywhere
     expr = expr.replace(lambda e: isinstance(e, sp.Derivative) and e.expr.func in (sp.sign, sp.Heaviside),
                         lambda e: sp.S.Zero)
     if expr.has(sp.zoo):
         expr = expr.xreplace({sp.zoo: sp.nan})
-    big = {r: sp.Float(r, 17) for r in expr.atoms(sp.Rational) if abs(r.p) > 2**53 or abs(r.q) > 2**53}
+    # pi and e as Floats, so SymPy folds constant parts like pi^1000000 into one number now, rather than
+    # the generated code raising OverflowError on Python floats at run time
+    expr = expr.xreplace({sp.pi: sp.Float(repr(math.pi), 17), sp.E: sp.Float(repr(math.e), 17)})
+    # (through mpmath: SymPy's Float(Integer) goes through a decimal string, slow for huge integers)
+    big = {r: sp.Float(mpmath.mpf(r.p) / r.q, 17) for r in expr.atoms(sp.Rational)
+           if abs(r.p) > 2**53 or abs(r.q) > 2**53}
     return expr.xreplace(big) if big else expr
 
 
@@ -605,6 +615,19 @@ def compile_formula(text: str) -> CompiledFormula:
 
 
 # --- the objective --------------------------------------------------------------------------------
+
+def _call(fn, n: int, shape) -> tuple[np.ndarray, ...]:
+    """Run compiled code with NumPy's warnings silenced; each result as a float array of ``shape``.
+
+    A Python-level ArithmeticError (not expected: constant parts are folded at compile time) gives NaN
+    rather than an exception in the worker thread.
+    """
+    with np.errstate(all="ignore"):
+        try:
+            return tuple(_real(a, shape) for a in fn())
+        except ArithmeticError:
+            return tuple(np.full(shape, np.nan) for _ in range(n))
+
 
 def _real(a, shape) -> np.ndarray:
     """``a`` as a float array of ``shape``. A complex value (SymPy writes the derivative of ``(-2)^x`` with
@@ -661,16 +684,14 @@ class FormulaObjective(Objective2D):
         return "expr:" + self.compiled.text
 
     def f(self, x, y):
-        with np.errstate(all="ignore"):
-            return _real(self.compiled.f(x, y), np.shape(x))
+        (v,) = _call(lambda: (self.compiled.f(x, y),), 1, np.shape(x))
+        return v
 
     def grad_xy(self, x, y):
-        with np.errstate(all="ignore"):
-            return tuple(_real(g, np.shape(x)) for g in self.compiled.grad(x, y))
+        return _call(lambda: self.compiled.grad(x, y), 2, np.shape(x))
 
     def hess_xy(self, x, y):
-        with np.errstate(all="ignore"):
-            return tuple(_real(h, np.shape(x)) for h in self.compiled.hess(x, y))
+        return _call(lambda: self.compiled.hess(x, y), 3, np.shape(x))
 
     def critical_points(self):
         return ()

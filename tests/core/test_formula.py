@@ -201,6 +201,7 @@ def test_length_and_depth_are_checked_before_parsing():
 @pytest.mark.parametrize("text", [
     "9**9**9**9", "10^1000000", "x^9^9^9", "9^9^9*x", "exp(exp(exp(100)))*x", "1" * 400 + "*x", "1e400*x",
     "(2*x)^1000", "(3*x)^1000", "x^1000 + y^-1000", "2^x^x", "exp(1000)*0 + x", "1e308*1e308*x",
+    "((2*x)^1000)^1000", "((((3*x*y)^1000)^-1000)^1000)^1000", "((pi*x)^1000)^1000", "(e*y)^1000*x^999",
 ])
 def test_huge_numbers_give_an_error_or_a_finite_object(text):
     try:
