@@ -32,6 +32,8 @@ def dark_palette():
     }
     for role, c in roles.items():
         p.setColor(role, QColor(c))
+    for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
+        p.setColor(QPalette.ColorGroup.Disabled, role, QColor("#7a7a7a"))
     return p
 
 

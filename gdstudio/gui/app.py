@@ -45,13 +45,21 @@ def make_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Open the main window and run the event loop; return the exit code."""
+def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
+    """Open the main window and run the event loop; return the exit code.
+
+    With ``autorun`` the first run starts as soon as the window is up: the first thing a user sees is a
+    path moving across the surface.
+    """
     app = make_app(list(argv or []))
+    from PySide6.QtCore import QTimer
+
     from gdstudio.gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
 
     window = MainWindow()
     window.show()
+    if autorun:
+        QTimer.singleShot(400, window.run)
     code = app.exec()
     window.controller.shutdown()  # idempotent: the close event normally did it already
     return int(code)

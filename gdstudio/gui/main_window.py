@@ -177,6 +177,8 @@ class MainWindow(QMainWindow):
     def start_runs(self, configs: Sequence[RunConfig], *, replace: bool = True,
                    labels: Sequence[str] | None = None) -> list[int]:
         """Start one run per config on the current objective; returns their ids (see RunController.start)."""
+        if self._closing:
+            return []
         try:
             ids = self.controller.start(configs, self._objective_for(configs), replace=replace, labels=labels)
         except ValueError as exc:
@@ -192,6 +194,8 @@ class MainWindow(QMainWindow):
     # --- commands ----------------------------------------------------------------------------------------
     def run(self) -> list[int]:
         """Run: resume a paused run, otherwise start a fresh run with the current settings."""
+        if self._closing:
+            return []
         if self.controller.busy and self.controller.paused:
             self.controller.resume()
             self.actions.pause.setChecked(False)
@@ -221,6 +225,8 @@ class MainWindow(QMainWindow):
 
     def step(self) -> None:
         """One update. With no run going, start one paused at its first update."""
+        if self._closing:
+            return
         if self.controller.busy:
             self.controller.step(1)
         else:

@@ -315,3 +315,26 @@ def test_speed_control_reaches_the_engine(window):
     assert math.isinf(window.controller.engine.speed)
     window.actions.speed.set_speed(10)
     assert window.controller.engine.speed == 10
+
+
+def test_custom_objective_with_holes_shows_gaps_and_runs(window, qtbot):
+    from gdstudio.core.objectives import get_objective
+
+    obj = get_objective("expr:log(x) + y^2")
+    window.set_objective(obj)
+    assert window.objective is obj
+    assert window.side_panel.objective_name() == obj.spec()
+    assert "log(x)" in window.side_panel.objective_combo.currentText()
+    img = window.contour_view.image.image
+    assert np.isnan(img).any() and np.isfinite(img).any()
+    colors = window.surface_view.colors
+    assert (colors[..., 3] == 0).any() and (colors[..., 3] == 1).any()
+    window.side_panel.set_start(3.0, 4.0)
+    cfg = window.current_config()
+    assert cfg.objective == obj.spec()
+    e = run_to_end(qtbot, window)
+    assert e.status in (Status.DIVERGED, Status.COMPLETED)
+    # Back to a built-in: the custom entry goes away.
+    combo = window.side_panel.objective_combo
+    combo.setCurrentIndex(combo.findData("sphere"))
+    assert window.objective.name == "sphere" and combo.findData(obj.spec()) == -1

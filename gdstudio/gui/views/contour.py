@@ -124,9 +124,25 @@ class ContourView(QWidget):
             s = self.surface
             if s is None or not s.log:
                 return orig(values, scale, spacing)
-            return [f"{v:.3g}" for v in s.inverse_display(np.asarray(values, dtype=float))]
+            f = s.inverse_display(np.asarray(values, dtype=float))
+            return [f"{v:.3g}" for v in f]
 
         self.colorbar.axis.tickStrings = tick_strings
+        orig_values = self.colorbar.axis.tickValues
+
+        def tick_values(minVal, maxVal, size):
+            s = self.surface
+            if s is None or not s.log:
+                return orig_values(minVal, maxVal, size)
+            # Ticks at round values of f − f_min (0, 1, 10, 100...), placed at their display value.
+            d = np.array([0.0] + [10.0**k for k in range(0, 16)])
+            c = s.display(d + s.fmin)
+            keep = (c >= minVal) & (c <= maxVal)
+            if keep.sum() > 8:
+                keep &= (np.arange(len(d)) % 2 == 0)
+            return [(1.0, list(c[keep]))]
+
+        self.colorbar.axis.tickValues = tick_values
 
     # --- model wiring ----------------------------------------------------------------------------------
     def set_model(self, model: RunModel) -> None:

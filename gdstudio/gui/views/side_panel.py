@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdstudio.core.gradients import DEFAULT_FD_STEP, GRADIENT_METHODS
-from gdstudio.core.objectives import Objective, get_objective, objective_names
+from gdstudio.core.objectives import EXPR_PREFIX, Objective, get_objective, objective_names
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.run_model import RunModel
@@ -224,24 +224,42 @@ class SidePanel(QScrollArea):
     def set_objective(self, objective: Objective) -> None:
         """Show ``objective`` (a built-in by name, or any instance, e.g. a custom formula)."""
         idx = self.objective_combo.findData(objective.name)
-        if idx >= 0 and objective.spec() == objective.name:
-            self._custom = None
-            self.objective_combo.blockSignals(True)
-            self.objective_combo.setCurrentIndex(idx)
+        self.objective_combo.blockSignals(True)
+        try:
+            if idx >= 0 and objective.spec() == objective.name:
+                self._custom = None
+                self._drop_custom_item()
+                self.objective_combo.setCurrentIndex(self.objective_combo.findData(objective.name))
+                self._build_objective_form(dict(objective.params))
+            else:
+                self._custom = objective
+                self._drop_custom_item()
+                text = objective.title if objective.title and objective.title != objective.formula else "custom"
+                self.objective_combo.addItem(f"{text}: {objective.formula}"[:48], objective.spec())
+                self.objective_combo.setCurrentIndex(self.objective_combo.count() - 1)
+                self.objective_form.set_specs([])
+        finally:
             self.objective_combo.blockSignals(False)
-            self._build_objective_form(dict(objective.params))
-        else:
-            self._custom = objective
-            self.objective_form.set_specs([])
         self.formula_label.setText(f"f = {objective.formula}" if objective.formula else "")
         self.formula_label.setToolTip(objective.notes or objective.describe())
 
+    def _drop_custom_item(self) -> None:
+        for i in reversed(range(self.objective_combo.count())):
+            if str(self.objective_combo.itemData(i)).startswith(EXPR_PREFIX):
+                self.objective_combo.removeItem(i)
+
     def _build_objective_form(self, values: dict[str, Any] | None = None) -> None:
+        if str(self.objective_combo.currentData()).startswith(EXPR_PREFIX):
+            self.objective_form.set_specs([])
+            return
         cls = type(get_objective(self.objective_combo.currentData()))
         self.objective_form.set_specs([param_as_spec(p) for p in cls.parameters()], values)
 
     def _on_objective_combo(self, *_args, refresh: bool = True) -> None:
+        if str(self.objective_combo.currentData()).startswith(EXPR_PREFIX):
+            return  # the custom objective's own entry: nothing to rebuild
         self._custom = None
+        self._drop_custom_item()
         self._build_objective_form()
         obj = get_objective(self.objective_combo.currentData())
         self.formula_label.setText(f"f = {obj.formula}")
@@ -342,7 +360,7 @@ class SidePanel(QScrollArea):
             w.blockSignals(True)
         try:
             idx = self.objective_combo.findData(cfg.objective)
-            if idx >= 0:
+            if idx >= 0 and not cfg.objective.startswith(EXPR_PREFIX):
                 self.objective_combo.setCurrentIndex(idx)
                 self._custom = None
                 self._build_objective_form(dict(cfg.objective_params))

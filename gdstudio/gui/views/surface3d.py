@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph.opengl as gl
+from OpenGL import GL
+from pyqtgraph.opengl import shaders
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QVector3D
 from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
@@ -29,6 +31,45 @@ PATH_LIFT = 0.015 * Z_SPAN
 MESH = 120
 #: Mouse travel (pixels) below which a press+release is a click, not a rotation.
 CLICK_SLOP = 4
+
+
+#: Soft two-sided lighting that keeps the colour map readable: ambient 0.62 + diffuse 0.38·|n·l|
+#: (pyqtgraph's "shaded" darkens colours to 20–100 %, which hides the height colours).
+SOFT_SHADER = shaders.ShaderProgram("gdstudio_soft", [
+    shaders.VertexShader("""
+        uniform mat4 u_mvp;
+        uniform mat3 u_normal;
+        attribute vec4 a_position;
+        attribute vec3 a_normal;
+        attribute vec4 a_color;
+        varying vec4 v_color;
+        varying vec3 v_normal;
+        void main() {
+            v_normal = normalize(u_normal * a_normal);
+            v_color = a_color;
+            gl_Position = u_mvp * a_position;
+        }
+    """),
+    shaders.FragmentShader("""
+        #ifdef GL_ES
+        precision mediump float;
+        #endif
+        varying vec4 v_color;
+        varying vec3 v_normal;
+        void main() {
+            float p = abs(dot(normalize(v_normal), normalize(vec3(0.4, 0.5, 1.0))));
+            vec3 rgb = v_color.rgb * (0.62 + 0.38 * p);
+            gl_FragColor = vec4(rgb, v_color.a);
+        }
+    """),
+])
+
+
+def _xray() -> dict:
+    """GL options of items drawn over everything, blended: the parts of a path hidden behind the surface
+    show faintly through it (drawn last: depth value 10)."""
+    return {GL.GL_DEPTH_TEST: False, GL.GL_BLEND: True, GL.GL_CULL_FACE: False,
+            "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
 def _rgba(color: QColor, alpha: float = 1.0) -> tuple[float, float, float, float]:
@@ -72,13 +113,16 @@ class PickingGLView(gl.GLViewWidget):
 
 class _RunItems:
     def __init__(self, view: gl.GLViewWidget, color: QColor):
+        self.ghost = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba(color, 0.35), width=2.0,
+                                       antialias=True, mode="lines", glOptions=_xray())
+        self.ghost.setDepthValue(10)
         self.line = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba(color), width=3.0, antialias=True,
                                       mode="lines", glOptions="opaque")
         self.now = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=_rgba(color), size=16, pxMode=True,
                                         glOptions="translucent")
         self.start = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1, 1, 1, 1), size=10, pxMode=True,
                                           glOptions="translucent")
-        self.items = (self.line, self.start, self.now)
+        self.items = (self.ghost, self.line, self.start, self.now)
         for it in self.items:
             view.addItem(it)
 
@@ -107,13 +151,15 @@ class Surface3DView(QWidget):
         self.surface: SurfaceData | None = None
         self.surface_item: gl.GLSurfacePlotItem | None = None
         self._world: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
+        self.colors: np.ndarray | None = None  # (W, H, 4) RGBA of the drawn mesh
         self.grid = gl.GLGridItem()
         self.grid.setSize(2, 2)
         self.grid.setSpacing(0.25, 0.25)
         self.grid.setColor((128, 128, 128, 90))
         self.view.addItem(self.grid)
         self.minima = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1.0, 0.88, 0.3, 1.0), size=14,
-                                           pxMode=True, glOptions="translucent")
+                                           pxMode=True, glOptions=_xray())
+        self.minima.setDepthValue(11)
         self.view.addItem(self.minima)
         self.start_marker = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1, 1, 1, 1), size=12, pxMode=True,
                                                  glOptions="translucent")
@@ -189,6 +235,7 @@ class Surface3DView(QWidget):
         ok = np.all(np.isfinite(a), axis=-1) & np.all(np.isfinite(b), axis=-1)
         seg = np.stack([a[ok], b[ok]], axis=1).reshape(-1, 3)
         items.line.setData(pos=seg if len(seg) else np.zeros((0, 3)))
+        items.ghost.setData(pos=seg if len(seg) else np.zeros((0, 3)))
         items.start.setData(pos=w[0][np.all(np.isfinite(w[0]), axis=-1)])
         cur = [e.current(i) for i in range(e.n_starts)]
         pts = np.array([[c[0][0], c[0][1], c[1]] for c in cur if c is not None]).reshape(-1, 3)
@@ -211,14 +258,15 @@ class Surface3DView(QWidget):
         zn = np.where(finite, Z / Z_SPAN, 0.0)
         colors = theme.height_colormap().map(np.clip(zn, 0, 1), mode="float")
         colors = np.asarray(colors, dtype=np.float32).reshape(Z.shape + (4,))
-        colors[~finite, 3] = 0.0
+        colors[~finite, 3] = 0.0  # holes (NaN: f undefined there) are transparent
+        self.colors = colors
         zdraw = np.where(finite, Z, 0.0)
         opts = "translucent" if not finite.all() else "opaque"
         if self.surface_item is not None:
             self.view.removeItem(self.surface_item)
         # pyqtgraph 0.14 wants colours flattened to (W*H, 4) (PLATFORM.md, pitfall 2).
         self.surface_item = gl.GLSurfacePlotItem(x=X, y=Y, z=zdraw, colors=colors.reshape(-1, 4),
-                                                 shader=None, smooth=False, glOptions=opts)
+                                                 shader=SOFT_SHADER, smooth=True, glOptions=opts)
         self.view.addItem(self.surface_item)
         mins = surface.objective.minima()
         if mins:
@@ -239,8 +287,8 @@ class Surface3DView(QWidget):
         self.reset_camera()
 
     def reset_camera(self) -> None:
-        self.view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.35 * Z_SPAN), distance=4.6, elevation=32,
-                                    azimuth=-65)
+        self.view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.45 * Z_SPAN), distance=2.9, elevation=50,
+                                    azimuth=-100)
 
     def set_start(self, x: float, y: float) -> None:
         """Show where the next run will start (while no run is shown)."""
