@@ -182,8 +182,11 @@ def test_bundle_opens_the_window_and_quits(bundle, tmp_path):
         pytest.skip("no display: run under xvfb-run")
     env = dict(os.environ, QT_QPA_PLATFORM="xcb", LIBGL_ALWAYS_SOFTWARE="1", HOME=str(tmp_path),
                XDG_CONFIG_HOME=str(tmp_path / "config"), XDG_STATE_HOME=str(tmp_path / "state"))
-    out = subprocess.run([str(bundle), "--quit-after", "1"], cwd=tmp_path, capture_output=True, text=True,
-                         env=env, timeout=120)
+    try:
+        out = subprocess.run([str(bundle), "--quit-after", "1"], cwd=tmp_path, capture_output=True, text=True,
+                             env=env, timeout=60)
+    except subprocess.TimeoutExpired:  # subprocess.run has killed it
+        pytest.fail("the app did not quit by itself within 60 s of `--quit-after 1`")
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
     assert "Traceback" not in out.stderr, out.stderr
 
