@@ -60,7 +60,7 @@ class Settings:
     optimizer: str = _DEFAULT.optimizer
     hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)
     epochs: int = _DEFAULT.epochs
-    start: tuple[float, float] = (-1.5, 2.0)
+    start: tuple[float, float] = _DEFAULT.starts[0]
     gradient: str = _DEFAULT.gradient
     fd_step: float | None = None
     speed: float = 200.0

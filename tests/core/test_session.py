@@ -43,6 +43,15 @@ def test_round_trip_reproduces_runs_bit_for_bit(tmp_path):
             assert t0.status == t1.status
 
 
+def test_formula_objective_round_trip(tmp_path):
+    cfg = RunConfig.create("expr:sin(x)*y + x**2/10", "adam", [[1.1, -0.7]], epochs=30,
+                           hyperparams={"lr": 0.05})
+    s = Session("expr:sin(x)*y + x**2/10", runs=(SessionRun(cfg, "#ABCDEF"),))
+    loaded = S.load(S.save(tmp_path / "f.gdsession", s))
+    assert loaded == s
+    assert run(loaded.runs[0].config)[0].x.tobytes() == run(cfg)[0].x.tobytes()
+
+
 def test_file_is_versioned_json_with_app_version(tmp_path):
     path = S.save(tmp_path / "a.gdsession", make_session())
     d = json.loads(path.read_text(encoding="utf-8"))
@@ -125,6 +134,9 @@ def _del(d, keys):
     (("runs", 0, "config", "gradient"), "magic", "unknown gradient source"),
     (("runs", 0, "config", "seed"), 1.5, "seed must be a whole number"),
     (("runs", 0, "config", "colour"), "#000000", "unknown run setting"),
+    (("objective", "spec"), "expr:x**", "formula ends too early"),
+    (("objective", "spec"), "expr:__import__('os')", "unknown name '__import__'"),
+    (("runs", 0, "config", "objective"), "expr:1/0", "undefined"),
     (("view",), [], "view must be an object"),
     (("surprise",), 1, "unknown key 'surprise'"),
 ])
