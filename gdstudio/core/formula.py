@@ -26,9 +26,12 @@ written as ``**``, are parsed with :func:`ast.parse` and the tree is walked agai
 in ``x y pi e``, ``Call`` of an allowed function with one positional argument). The SymPy expression is
 built node by node from that tree (never ``sympify`` of the text). Sub-expressions without ``x`` and ``y``
 are folded to one float with :mod:`math` (so ``9^9^9^9`` or ``10^1000000`` is refused at once as "too
-large" instead of SymPy computing a huge integer), and a constant exponent may not exceed
-:data:`MAX_EXPONENT` in size. Only the code SymPy's printer generates for the value, gradient and Hessian
-is compiled (:func:`sympy.lambdify` with ``modules="numpy"``).
+large" instead of SymPy computing a huge integer), numbers enter SymPy as fixed-precision Floats, and a
+constant exponent may not exceed :data:`MAX_EXPONENT` in size. Symbolic derivatives grow steeply with
+nesting, so nested non-linear steps (:data:`MAX_NONLINEAR_NESTING`) and powers with x or y in the
+exponent (:data:`MAX_POWER_NESTING`) are bounded too: the slowest formulas found within these limits
+compile in about a second. Only the code SymPy's printer generates for the value, gradient and Hessian
+is compiled (:func:`sympy.lambdify` with ``modules="numpy"``); :func:`compile_formula` caches it by text.
 
 Derivatives
 -----------
@@ -88,6 +91,10 @@ MAX_EXPONENT = 1000
 #: Deepest nesting of powers whose exponent contains x or y (``x^x^x`` has 2): the size of the symbolic
 #: derivatives grows steeply with it (a tower of 40 x's takes seconds to differentiate).
 MAX_POWER_NESTING = 10
+#: Deepest nesting of non-linear steps (a function call, a power of x or y, a product of two parts with
+#: x or y, a division by a part with x or y; a chain like ``x*y/sin(x)`` counts once): symbolic derivatives grow steeply with it.
+#: At 20, the worst formulas measured take about a second to differentiate.
+MAX_NONLINEAR_NESTING = 20
 #: The default view domain of a formula objective, per axis.
 DEFAULT_DOMAIN = (-5.0, 5.0)
 
@@ -410,7 +417,28 @@ def parse(text: str) -> Node:
         raise FormulaError("the formula is too complex", 0, len(text)) from None
     node = _walk(tree, src)
     _check_power_nesting(node)
+    _check_nonlinear_nesting(node)
     return node
+
+
+def _check_nonlinear_nesting(node: Node, depth: int = 0, parent: str = "") -> None:
+    k = node.kind
+    if k == "mul":
+        step = parent not in ("mul", "div") and all(map(_has_xy, node.args))
+    elif k == "div":
+        step = parent not in ("mul", "div") and _has_xy(node.args[1])
+    elif k == "pow":
+        step = _has_xy(node)
+    else:
+        step = k == "call"
+    if step:
+        depth += 1
+        if depth > MAX_NONLINEAR_NESTING:
+            raise FormulaError(f"functions, powers and products are nested too deeply for symbolic "
+                               f"derivatives (at most {MAX_NONLINEAR_NESTING} levels)",
+                               node.start, node.end - node.start)
+    for a in node.args:
+        _check_nonlinear_nesting(a, depth, k)
 
 
 def _check_power_nesting(node: Node, depth: int = 0) -> None:
@@ -712,6 +740,7 @@ def formula_objective(text: str, **params) -> FormulaObjective:
 
 __all__ = [
     "ALIASES", "CONSTANTS", "CompiledFormula", "FUNCTIONS", "FormulaError", "FormulaObjective", "FormulaWord",
-    "HELP", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "compile_formula", "formula_objective", "parse",
+    "HELP", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_NONLINEAR_NESTING", "MAX_POWER_NESTING",
+    "compile_formula", "formula_objective", "parse",
     "tokenize", "unparse",
 ]

@@ -19,6 +19,7 @@ from gdstudio.core.formula import (
     HELP,
     MAX_DEPTH,
     MAX_LENGTH,
+    MAX_NONLINEAR_NESTING,
     MAX_POWER_NESTING,
     FormulaError,
     FormulaObjective,
@@ -446,3 +447,15 @@ def test_power_nesting_limit_is_the_documented_one():
     formula_objective(ok)
     with pytest.raises(FormulaError, match="nested too deeply"):
         formula_objective("^".join(["x"] * (MAX_POWER_NESTING + 2)))
+
+
+def test_nonlinear_nesting_limit_bounds_the_symbolic_work():
+    n = MAX_NONLINEAR_NESTING
+    formula_objective("sin(" * n + "x" + ")" * n)
+    text = "sin(" * (n + 1) + "x" + ")" * (n + 1)
+    with pytest.raises(FormulaError, match="nested too deeply for symbolic derivatives") as info:
+        formula_objective(text)
+    assert (info.value.position, info.value.length) == (4 * n, 6)  # the innermost sin(x), one level too deep
+    # chains of products and sums count once: long flat formulas are fine
+    formula_objective("*".join(["x", "y", "sin(x)", "cos(y)"] * 20))
+    formula_objective(" + ".join(["x*y", "sin(x)*y"] * 25))
