@@ -126,3 +126,30 @@ def test_keyboard_interrupt_is_not_a_dialog(qtbot, handler, monkeypatch):
     monkeypatch.setattr(sys, "__excepthook__", lambda *a: seen.append(a[0]))
     handler.excepthook(KeyboardInterrupt, KeyboardInterrupt(), None)
     assert seen == [KeyboardInterrupt] and handler.count == 0
+
+
+@pytest.mark.qt_no_exception_capture
+def test_error_in_an_event_handler_is_shown(qtbot, handler):
+    from PySide6.QtWidgets import QWidget
+
+    class Broken(QWidget):
+        def mousePressEvent(self, event):
+            raise KeyError("clicked a broken widget")
+
+    w = Broken()
+    qtbot.addWidget(w)
+    w.show()
+    qtbot.waitExposed(w)
+    from PySide6.QtCore import QPointF, Qt as _Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+
+    # posted, so the event loop delivers it with no Python caller above (as a real click arrives)
+    pos = QPointF(5, 5)
+    event = QMouseEvent(QMouseEvent.Type.MouseButtonPress, pos, w.mapToGlobal(pos), _Qt.MouseButton.LeftButton,
+                        _Qt.MouseButton.LeftButton, _Qt.KeyboardModifier.NoModifier)
+    QApplication.postEvent(w, event)
+    qtbot.waitUntil(lambda: handler.dialog is not None and handler.dialog.isVisible())
+    assert "KeyError" in handler.dialog.text() and "mousePressEvent" in handler.dialog.detailedText()
+    _close(qtbot, handler)
+    assert w.isVisible()
