@@ -92,8 +92,8 @@ MAX_EXPONENT = 1000
 #: derivatives grows steeply with it (a tower of 40 x's takes seconds to differentiate).
 MAX_POWER_NESTING = 10
 #: Deepest nesting of non-linear steps (a function call, a power of x or y, a product of two parts with
-#: x or y, a division by a part with x or y; a chain like ``x*y/sin(x)`` counts once): symbolic derivatives grow steeply with it.
-#: At 20, the worst formulas measured take about a second to differentiate.
+#: x or y, a division by a part with x or y; a chain like ``x*y/sin(x)`` counts once): symbolic
+#: derivatives grow steeply with it. At 20, the worst formulas measured take about a second.
 MAX_NONLINEAR_NESTING = 20
 #: The default view domain of a formula objective, per axis.
 DEFAULT_DOMAIN = (-5.0, 5.0)
@@ -191,10 +191,6 @@ _NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
 _OPS = ("**", "+", "-", "*", "/", "^")
 
 
-def _describe(tok: Token) -> str:
-    return f"'{tok.text}'"
-
-
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, refusing any character or name outside the grammar."""
     toks: list[Token] = []
@@ -212,9 +208,12 @@ def tokenize(text: str) -> list[Token]:
         m = _NAME.match(text, i)
         if m:
             word = m.group()
-            if word not in VARIABLES and word not in CONSTANTS and word not in FUNCTIONS and word not in ALIASES:
-                valid = ", ".join((*VARIABLES, *CONSTANTS, *FUNCTIONS, *ALIASES))
-                raise FormulaError(f"unknown name '{word}' (valid: {valid})", i, len(word))
+            if not (word in VARIABLES or word in CONSTANTS or word in FUNCTIONS or word in ALIASES):
+                if set(word) <= set(VARIABLES):
+                    hint = "write " + "*".join(word)
+                else:
+                    hint = "valid: " + ", ".join((*VARIABLES, *CONSTANTS, *FUNCTIONS, *ALIASES))
+                raise FormulaError(f"unknown name '{word}' ({hint})", i, len(word))
             toks.append(Token("name", word, i, m.end()))
             i = m.end()
             continue
@@ -264,7 +263,7 @@ def _check_tokens(text: str, toks: list[Token]) -> None:
         after_operator = prev is None or prev.kind in ("op", "(", ",")
         if after_operator and (tok.kind in (")", ",") or (tok.kind == "op" and tok.text not in "+-")):
             if prev is not None and prev.kind == "(" and tok.kind == ")":
-                raise FormulaError("empty parentheses", prev.start, 2 if tok.start == prev.end else tok.end - prev.start)
+                raise FormulaError("empty parentheses", prev.start, tok.end - prev.start)
             where = f"after '{prev.text}'" if prev is not None else "at the start"
             raise FormulaError(f"unexpected '{tok.text}' {where}", tok.start, tok.end - tok.start)
         if prev is not None:
@@ -272,8 +271,9 @@ def _check_tokens(text: str, toks: list[Token]) -> None:
                 raise FormulaError(f"'{prev.text}' needs its argument in parentheses: {prev.text}(…)",
                                    prev.start, prev.end - prev.start)
             if _ends_operand(prev) and (tok.kind in ("num", "name", "(")):
+                right = "(…)" if tok.kind == "(" else tok.text
                 raise FormulaError(f"missing operator between '{prev.text}' and '{tok.text}' "
-                                   f"(write {prev.text}*{tok.text if tok.kind != '(' else '(…)'})", tok.start, tok.end - tok.start)
+                                   f"(write {prev.text}*{right})", tok.start, tok.end - tok.start)
         prev = tok
     if _is_function(prev):
         raise FormulaError(f"'{prev.text}' needs its argument in parentheses: {prev.text}(…)",
@@ -349,7 +349,7 @@ def _syntax_error(src: _Source, exc: SyntaxError) -> FormulaError:
     if tok is None or exc.msg.startswith("incomplete input") or col >= len(src.src):
         last = src.toks[-1]
         return FormulaError(f"the formula ends too early after '{last.text}'", len(src.text), 0)
-    return FormulaError(f"unexpected {_describe(tok)}", tok.start, tok.end - tok.start)
+    return FormulaError(f"unexpected '{tok.text}'", tok.start, tok.end - tok.start)
 
 
 def _walk(node: ast.AST, src: _Source) -> Node:
