@@ -658,12 +658,13 @@ def _call(fn, n: int, shape) -> tuple[np.ndarray, ...]:
 
 
 def _real(a, shape) -> np.ndarray:
-    """``a`` as a float array of ``shape``. A complex value (SymPy writes the derivative of ``(-2)^x`` with
+    """``a`` as a new float array of ``shape``. A complex value (SymPy writes the derivative of ``(-2)^x`` with
     ``log(-2) = log 2 + iπ``) is kept only where it is real, and is NaN (undefined) elsewhere."""
     a = np.asarray(a)
     if np.iscomplexobj(a):
         a = np.where(a.imag == 0, a.real, np.nan)
-    return np.broadcast_to(a.astype(float, copy=False), shape)
+    # always a new array: for f = x the generated code returns its input itself
+    return np.array(np.broadcast_to(a, shape), dtype=float)
 
 
 

@@ -133,6 +133,16 @@ def test_constant_parts_broadcast_to_the_input_shape(text):
     np.testing.assert_array_equal(f.hessian(p), 0.0)
 
 
+def test_results_do_not_share_memory_with_the_input():
+    f = formula_objective("x")
+    p = points(5)
+    v, g = f.value(p), f.gradient(p)
+    expected = p[:, 0].copy()
+    p[:] = 7.0
+    np.testing.assert_array_equal(v, expected)
+    np.testing.assert_array_equal(g, np.tile([1.0, 0.0], (16, 1)))
+
+
 @pytest.mark.parametrize("text, value", [
     ("-x^2", -4.0), ("2^3^2", 512.0), ("x - y - 3", -2.0), ("x/y/8", 0.25), ("2*-x", -4.0), ("x**-1", 0.5),
     ("+x", 2.0), ("-(-x)", 2.0), (".5*x", 1.0), ("2.*x", 4.0), ("1e-3*x", 0.002), ("1E3*x", 2000.0),
