@@ -99,5 +99,5 @@ class BFGS(Optimizer):
             slope = _dot(g, p)
         ls = backtracking(problem, x, state["f"], p, slope, hp["lr"], hp["c"], hp["rho"])
         x_new = x + ls.t[:, None] * p
-        state = {"B": B, "s": x_new - x, "g": g, "f": ls.f, "step": step + 1}
+        state = {"B": B, "s": x_new - x, "g": g.copy(), "f": ls.f, "step": step + 1}  # own copy of g
         return Update(x_new, state, info={"t": ls.t, "tried_t": ls.tried_t, "tried_f": ls.tried_f})
