@@ -254,8 +254,14 @@ class Run:
         recorded = rows & finite
         ended = np.zeros(n, dtype=bool)
         if bad.any():
-            self._end(bad, Status.DIVERGED, k - 1 if k else 0,
-                      f"diverged at step {k}: the loss or gradient is not finite")
+            x_ok = np.all(np.isfinite(x), axis=-1)
+            undefined, overflow = bad & x_ok, bad & ~x_ok
+            if undefined.any():  # e.g. log(x) for x ≤ 0: the point is fine, the function is not
+                self._end(undefined, Status.DIVERGED, k - 1 if k else 0,
+                          f"diverged at step {k}: the function is undefined or infinite here")
+            if overflow.any():
+                self._end(overflow, Status.DIVERGED, k - 1 if k else 0,
+                          f"diverged at step {k}: the point is not finite (overflow)")
             ended |= bad
         if off.any():
             self._end(off, Status.DIVERGED, k, f"diverged at step {k}: the point left the map "

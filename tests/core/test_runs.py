@@ -70,7 +70,7 @@ def test_non_finite_rows_are_not_kept():
     t = rec.result()[0]
     assert t.status is Status.DIVERGED
     np.testing.assert_array_equal(t.x[:, 0], [0, 1, 2])
-    assert t.message == "diverged at step 3: the loss or gradient is not finite"
+    assert t.message == "diverged at step 3: the function is undefined or infinite here"
     assert np.all(np.isfinite(t.loss))
 
 
