@@ -14,7 +14,7 @@ import math
 import weakref
 from typing import Sequence
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import Run, RunConfig, RunResult
@@ -42,6 +42,13 @@ class RunController(QObject):
         self.engine = Engine()
         self.engine.sig_ready.connect(self._on_ready, Qt.ConnectionType.QueuedConnection)
         self._closed = False
+        #: The window whose repaint acknowledges a delivery (None: acknowledge at once).
+        self.paint_window = None
+        self._awaiting_paint = False
+        self._ack_timer = QTimer(self)
+        self._ack_timer.setSingleShot(True)
+        self._ack_timer.setInterval(250)
+        self._ack_timer.timeout.connect(self._ack)
         app = QCoreApplication.instance()
         if app is not None:  # whatever happens to the window, never leave the thread running at exit
             app.aboutToQuit.connect(self.shutdown)
@@ -125,6 +132,7 @@ class RunController(QObject):
         if self._closed:
             return
         self._closed = True
+        self._ack_timer.stop()
         try:
             self.engine.sig_ready.disconnect(self._on_ready)
         except (RuntimeError, TypeError):
@@ -149,3 +157,20 @@ class RunController(QObject):
             self.sig_state_changed.emit()
             if not self.model.running():
                 self.sig_all_finished.emit()
+        # Let the worker deliver again once this delivery is on screen (see Engine._wait_for_ack).
+        if self.paint_window is None:
+            QTimer.singleShot(0, self._ack)
+        else:
+            self._awaiting_paint = True
+            self._ack_timer.start()  # fallback when nothing repaints (hidden or minimised window)
+
+    def painted(self) -> None:
+        """The window has repainted (call from its UpdateRequest handler): acknowledge the delivery."""
+        if self._awaiting_paint:
+            self._ack()
+
+    def _ack(self) -> None:
+        self._awaiting_paint = False
+        self._ack_timer.stop()
+        if not self._closed and self.engine.ack():
+            self._on_ready()

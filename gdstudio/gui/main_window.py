@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from typing import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QDockWidget,
@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.setObjectName("gdstudio_main_window")
         self.model = RunModel(self)
         self.controller = RunController(self.model, self)
+        self.controller.paint_window = self
         self.objective: Objective | None = None
         self.surface: SurfaceData | None = None
         self._closing = False
@@ -340,6 +341,12 @@ class MainWindow(QMainWindow):
         QMessageBox.about(self, "About gdstudio",
                           f"<h3>gdstudio {__version__}</h3><p>See optimization: gradient descent and its "
                           "relatives moving across loss surfaces.</p>")
+
+    def event(self, ev: QEvent) -> bool:
+        handled = super().event(ev)
+        if ev.type() == QEvent.Type.UpdateRequest:
+            self.controller.painted()  # the views have drawn the last delivery: the worker may go on
+        return handled
 
     def sizeHint(self) -> QSize:
         return QSize(1440, 900)

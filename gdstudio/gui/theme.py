@@ -67,4 +67,5 @@ def style_plot(plot_widget: pg.PlotWidget) -> None:
         ax.setPen(fg)
         ax.setTextPen(fg)
         ax.setTickFont(font)
+        ax.enableAutoSIPrefix(False)  # plain numbers; and no label relayout on every frame of a live run
     pi.titleLabel.setAttr("color", fg.name())

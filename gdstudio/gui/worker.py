@@ -78,8 +78,12 @@ def stack_steps(run_id: int, steps: list[Step]) -> StepBatch:
 class Engine(QThread):
     """Runs the core's step iterators in a thread, delivering every step in per-frame batches.
 
-    Thread-safe requests (call from the GUI thread): :meth:`submit`, :meth:`cancel`, :meth:`set_paused`,
-    :meth:`step`, :meth:`set_speed`, :meth:`snapshot`, :meth:`take`, :meth:`stop`.
+    Requests from the GUI thread (:meth:`submit`, :meth:`cancel`, :meth:`set_paused`, :meth:`step`,
+    :meth:`set_speed`) are queued commands that the loop applies before its next tick; :meth:`stop` is a
+    flag. The loop holds no lock while it steps: a lock taken on every tick starves the GUI thread (the
+    worker releases and re-takes it before a waiting thread wakes up), so the GUI would stall for seconds.
+    The only shared lock guards the recorders and is taken once per delivery (:meth:`snapshot`).
+
     ``sig_ready`` is emitted from the worker thread; connect it to a GUI-thread slot (queued) that calls
     :meth:`take`.
     """
@@ -89,45 +93,47 @@ class Engine(QThread):
     def __init__(self, parent=None):
         super().__init__(parent)
         self.setObjectName("gdstudio-engine")
-        self._cond = threading.Condition()
-        self._jobs: dict[int, _Job] = {}
-        self._outbox: deque = deque()
-        self._paused = False
-        self._step_requests = 0
+        self._wake = threading.Condition()  # only for sleeping and waking up; never held while stepping
+        self._commands: deque = deque()  # GUI -> worker (deque appends and pops are thread-safe)
+        self._outbox: deque = deque()  # worker -> GUI
+        self._rec_lock = threading.Lock()  # guards Recorder contents (worker adds once per delivery)
         self._stop = False
-        self._speed = math.inf
         self._notified = False
+        # GUI-side view of the state (written by the GUI thread only)
+        self._paused = False
+        self._speed = math.inf
+        self._live: set[int] = set()
+        # worker-side state (touched by the worker thread only, except _jobs read under _rec_lock)
+        self._jobs: dict[int, _Job] = {}
+        self._w_paused = False
+        self._w_speed = math.inf
+        self._w_budget = 0
         self._last_flush = 0.0
+        self._compute_s = FRAME_S
 
     # --- requests from the GUI thread ------------------------------------------------------------
+    def _send(self, *command) -> None:
+        self._commands.append(command)
+        with self._wake:
+            self._wake.notify_all()
+
     def submit(self, run_id: int, run: Run) -> None:
         """Add a run (already validated: ``Run(config)`` raised in the GUI thread if the config is bad)."""
-        with self._cond:
-            self._jobs[run_id] = _Job(run_id, run)
-            self._cond.notify_all()
+        self._live.add(run_id)
+        self._send("submit", run_id, _Job(run_id, run))
 
     def cancel(self, run_ids=None) -> None:
-        """Drop runs (all when ``None``): they stop before their next step and deliver nothing more."""
-        with self._cond:
-            ids = list(self._jobs) if run_ids is None else list(run_ids)
-            for rid in ids:
-                job = self._jobs.pop(rid, None)
-                if job is not None:
-                    job.run.cancel()
-            if run_ids is None:
-                self._outbox.clear()
-            else:
-                keep = set(ids)
-                self._outbox = deque(ev for ev in self._outbox if ev.run_id not in keep)
-            self._step_requests = 0
-            self._cond.notify_all()
+        """Drop runs (all when ``None``): they stop before their next step and deliver nothing more.
+
+        Batches already on their way still carry the old run ids; the GUI drops them (stale).
+        """
+        ids = set(self._live) if run_ids is None else set(run_ids)
+        self._live -= ids
+        self._send("cancel", ids)
 
     def set_paused(self, paused: bool) -> None:
-        with self._cond:
-            self._paused = bool(paused)
-            if not paused:
-                self._step_requests = 0
-            self._cond.notify_all()
+        self._paused = bool(paused)
+        self._send("pause", self._paused)
 
     @property
     def paused(self) -> bool:
@@ -135,47 +141,56 @@ class Engine(QThread):
 
     def step(self, n: int = 1) -> None:
         """While paused, advance every active run by ``n`` steps."""
-        with self._cond:
-            self._step_requests += int(n)
-            self._cond.notify_all()
+        self._send("step", int(n))
 
     def set_speed(self, steps_per_second: float) -> None:
         """Pace the ticks: at most this many steps per second (``math.inf``: as fast as possible)."""
         if not (steps_per_second > 0):
             raise ValueError(f"speed must be a positive number of steps per second, got {steps_per_second!r}")
-        with self._cond:
-            self._speed = float(steps_per_second)
-            self._cond.notify_all()
+        self._speed = float(steps_per_second)
+        self._send("speed", self._speed)
 
     @property
     def speed(self) -> float:
         return self._speed
 
     def active_ids(self) -> list[int]:
-        with self._cond:
-            return [rid for rid, j in self._jobs.items() if not j.done]
+        """Runs submitted and neither cancelled nor reported ended (as seen from the GUI thread)."""
+        return sorted(self._live)
 
     def snapshot(self, run_id: int) -> RunResult | None:
-        """A partial RunResult of a run still going (every step recorded so far), or None."""
-        with self._cond:
+        """A partial RunResult of a run still going: every step delivered so far. None if unknown."""
+        with self._rec_lock:
             job = self._jobs.get(run_id)
-            return None if job is None else job.recorder.result()
+            return None if job is None or not len(job.recorder) else job.recorder.result()
 
     def take(self) -> list:
-        """Everything delivered since the last call: StepBatch and RunEnded records, in order."""
-        with self._cond:
-            items = list(self._outbox)
-            self._outbox.clear()
-            self._notified = False
-            return items
+        """Everything delivered since the last call: StepBatch and RunEnded records, in order.
+
+        Call :meth:`ack` once the delivery is drawn: until then the worker computes at most one frame
+        ahead and then waits, so the GUI thread draws without competing for the GIL.
+        """
+        items = []
+        while self._outbox:
+            items.append(self._outbox.popleft())
+        for it in items:
+            if isinstance(it, RunEnded):
+                self._live.discard(it.run_id)
+        return items
+
+    def ack(self) -> bool:
+        """The GUI has drawn the last delivery: the worker may deliver again. Returns whether more is
+        already waiting in the outbox (then call :meth:`take` again)."""
+        self._notified = False
+        with self._wake:
+            self._wake.notify_all()
+        return bool(self._outbox)
 
     def stop(self) -> None:
         """Ask the loop to end (it does within one step). Follow with ``wait()``."""
-        with self._cond:
-            self._stop = True
-            for job in self._jobs.values():
-                job.run.cancel()
-            self._cond.notify_all()
+        self._stop = True
+        with self._wake:
+            self._wake.notify_all()
 
     def shutdown(self, timeout_ms: int = 10000) -> bool:
         """Stop, quit and wait: safe to call more than once, and before the thread ever started."""
@@ -184,69 +199,105 @@ class Engine(QThread):
         return self.wait(timeout_ms) if self.isRunning() else True
 
     # --- the worker loop (worker thread) ---------------------------------------------------------
-    def _has_work(self) -> bool:
-        return any(not j.done for j in self._jobs.values())
+    def _apply_commands(self) -> None:
+        while self._commands:
+            cmd = self._commands.popleft()
+            kind = cmd[0]
+            if kind == "submit":
+                with self._rec_lock:
+                    self._jobs[cmd[1]] = cmd[2]
+            elif kind == "cancel":
+                with self._rec_lock:
+                    for rid in cmd[1]:
+                        job = self._jobs.pop(rid, None)
+                        if job is not None:
+                            job.run.cancel()
+            elif kind == "pause":
+                self._w_paused = cmd[1]
+                self._w_budget = 0
+            elif kind == "step":
+                self._w_budget += cmd[1]
+            elif kind == "speed":
+                self._w_speed = cmd[1]
 
-    def _flush_locked(self) -> None:
-        for job in list(self._jobs.values()):
-            if job.pending:
-                self._outbox.append(stack_steps(job.run_id, job.pending))
-                job.pending = []
-            if job.done:
-                result = job.recorder.result() if len(job.recorder) else None
-                self._outbox.append(RunEnded(job.run_id, result, job.error))
-                del self._jobs[job.run_id]
+    def _flush(self) -> None:
+        """Hand pending steps (and ends) to the GUI; notify it unless a notification is still pending."""
+        delivered = False
+        with self._rec_lock:
+            for job in list(self._jobs.values()):
+                if job.pending:
+                    for step in job.pending:
+                        job.recorder.add(step)
+                    self._outbox.append(stack_steps(job.run_id, job.pending))
+                    job.pending = []
+                    delivered = True
+                if job.done:
+                    result = job.recorder.result() if len(job.recorder) else None
+                    self._outbox.append(RunEnded(job.run_id, result, job.error))
+                    del self._jobs[job.run_id]
+                    delivered = True
         self._last_flush = time.monotonic()
-        if self._outbox and not self._notified:
+        if delivered and not self._notified:
             self._notified = True
             self.sig_ready.emit()
 
-    def run(self) -> None:  # noqa: C901 - one loop, commented
+    def _sleep(self, timeout: float | None) -> None:
+        with self._wake:
+            if not self._commands and not self._stop:
+                self._wake.wait(timeout)
+
+    def _wait_for_ack(self) -> None:
+        """Block (releasing the GIL) while the GUI has not drawn the previous delivery.
+
+        Why: Python code in the GUI thread (pyqtgraph's painting) releases and re-takes the GIL around
+        every Qt call; with a busy worker each re-take waits for a GIL switch, and a frame of a few
+        hundred calls took seconds (measured: 1.3 s median between 10 ms timer ticks). A worker that
+        waits while the GUI draws keeps the window responsive; it still computes a full frame of steps
+        per delivery.
+        """
+        t0 = time.monotonic()
+        with self._wake:
+            while self._notified and not self._commands and not self._stop:
+                self._wake.wait(0.25)
+        # Compute about as long as the GUI needed to draw (share the time), within [one frame, 0.1 s].
+        self._compute_s = min(max(FRAME_S, 0.8 * (time.monotonic() - t0)), 0.05)
+
+    def run(self) -> None:
         next_tick = time.monotonic()
         while True:
-            with self._cond:
-                # Sleep while there is nothing to do; deliver what is pending first.
-                while not self._stop and (not self._has_work() or (self._paused and self._step_requests <= 0)):
-                    self._flush_locked()
-                    self._cond.wait()
-                    next_tick = time.monotonic()
-                if self._stop:
-                    return
-                single = self._paused
-                if single:
-                    self._step_requests -= 1
-                speed = self._speed
-                if not single and math.isfinite(speed):
-                    delay = next_tick - time.monotonic()
-                    if delay > 0:
-                        if time.monotonic() - self._last_flush >= FRAME_S:
-                            self._flush_locked()
-                        self._cond.wait(timeout=delay)  # any request wakes us; then re-check everything
-                        continue
-                    # Do not try to catch up after a pause or a slow frame.
-                    next_tick = max(next_tick + 1.0 / speed, time.monotonic() - 0.05)
-                jobs = [j for j in self._jobs.values() if not j.done]
-            # Compute outside the lock: requests never wait for a step.
-            produced = []
+            self._apply_commands()
+            if self._stop:
+                return
+            jobs = [j for j in self._jobs.values() if not j.done]
+            if not jobs or (self._w_paused and self._w_budget <= 0):
+                self._flush()
+                self._sleep(None)  # any request wakes us
+                next_tick = time.monotonic()
+                continue
+            single = self._w_paused
+            if single:
+                self._w_budget -= 1
+            elif math.isfinite(self._w_speed):
+                delay = next_tick - time.monotonic()
+                if delay > 0:
+                    if time.monotonic() - self._last_flush >= FRAME_S and not self._notified:
+                        self._flush()
+                    self._sleep(delay)
+                    continue  # re-check commands, then step when the tick is due
+                # Do not try to catch up after a pause or a slow frame.
+                next_tick = max(next_tick + 1.0 / self._w_speed, time.monotonic() - 0.05)
+            any_end = False
             for job in jobs:
                 try:
-                    produced.append((job, next(job.it)))
+                    job.pending.append(next(job.it))
                 except StopIteration:
-                    produced.append((job, None))
+                    job.done = any_end = True
                 except Exception as exc:  # a custom objective may raise anything: report, never crash
                     job.error = f"run failed: {type(exc).__name__}: {exc}"
                     traceback.print_exc()
-                    produced.append((job, None))
-            with self._cond:
-                any_end = False
-                for job, step in produced:
-                    if self._jobs.get(job.run_id) is not job:
-                        continue  # cancelled meanwhile: deliver nothing more
-                    if step is None:
-                        job.done = True
-                        any_end = True
-                    else:
-                        job.recorder.add(step)
-                        job.pending.append(step)
-                if single or any_end or time.monotonic() - self._last_flush >= FRAME_S:
-                    self._flush_locked()
+                    job.done = any_end = True
+            if single or any_end:
+                self._flush()
+            elif time.monotonic() - self._last_flush >= self._compute_s:
+                self._wait_for_ack()
+                self._flush()

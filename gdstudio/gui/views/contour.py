@@ -10,14 +10,14 @@ import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QRectF, Qt, Signal
 from PySide6.QtGui import QColor
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.surface_data import SurfaceData
 
 #: Paths longer than this are drawn with a stride (drawing only; the data keep every step).
-MAX_DRAWN_POINTS = 20000
+MAX_DRAWN_POINTS = 6000
 #: Show a dot on every step while the path has at most this many points.
 MAX_SYMBOLS = 1500
 
@@ -227,6 +227,8 @@ class ContourView(QWidget):
             iso = pg.IsocurveItem(data=filled, level=float(lvl), pen=pen)
             iso.setParentItem(self.image)  # the image's transform maps it to the objective's coordinates
             iso.setZValue(5)
+            # The map does not change while a path grows: paint it from a cache, not from its polygons.
+            iso.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
             self.isocurves.append(iso)
         mins = surface.objective.minima()
         if mins:

@@ -41,7 +41,7 @@ class LossChart(QWidget):
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", "loss f(x)")
-        self.plot.showGrid(x=True, y=True, alpha=0.25)
+        self.plot.showGrid(x=False, y=True, alpha=0.2)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
         _, fg = theme.chart_colors(self)

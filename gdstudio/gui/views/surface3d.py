@@ -28,7 +28,7 @@ from gdstudio.gui.views.contour import drawing_indices
 #: How far above the surface paths are drawn (world units; the box is 2 wide, Z_SPAN high).
 PATH_LIFT = 0.015 * Z_SPAN
 #: Mesh resolution drawn in 3D (the contour view uses the full grid).
-MESH = 120
+MESH = 80
 #: Mouse travel (pixels) below which a press+release is a click, not a rotation.
 CLICK_SLOP = 4
 
