@@ -7,11 +7,15 @@ are; no view computes mathematics of its own.
 :func:`classify`             the second-derivative test's verdict from the Hessian's eigenvalues
 :func:`hessian_info`         Hessian, eigen-decomposition, verdict and (2-D) the det/trace test at a point
 :func:`find_critical_points` all critical points in the view domain (vectorised damped Newton on ∇f = 0)
+:func:`critical_points`      the same, merged with the objective's listed (closed-form) critical points
 :func:`explain_step`         what happened at step k of a run: point, gradient, update, optimizer state
 :class:`RunExplainer`        the same, replaying a run once and answering any step in O(1) afterwards
 :func:`tangent_plane`        f(x) + ∇f(x)·h on a small square around x
 :func:`quadratic_model`      f + g·h + ½hᵀHh around x, and the Newton step −H⁻¹g (or BFGS's −Bg)
 :func:`line_profile`         f(x + t d) against t (the line-search chart)
+:func:`step_line_search`     that chart for one explained step: the direction searched, tried and chosen t
+:func:`principal_axes`       f along the Hessian's eigenvectors through x (the curvature axes)
+:func:`gradient_direction`   a unit direction at an angle from −∇f (the linear-approximation direction)
 :func:`fd_error_curve`       finite-difference gradient error against the step h (log-log)
 :func:`linear_approximation` f(x + hu) against f(x) + h∇f·u and the squared error against h
 ============================ =============================================================================
@@ -1229,9 +1233,193 @@ def linear_approximation(objective: Objective, x, direction, hs=None) -> LinearA
                                slope)
 
 
+# ------------------------------------------------------------------------------------------------
+# 9. Helpers for the "see why" views
+# ------------------------------------------------------------------------------------------------
+def critical_points(objective: Objective, resolution: int = 24, domain=None) -> tuple[CriticalPoint, ...]:
+    """:func:`find_critical_points` seeded with, and merged with, ``objective.critical_points()``.
+
+    The search is seeded with the listed points too, so each listed point inside the domain is found
+    and classified by the test; a listed point the search cannot reach (where ``f`` is not
+    differentiable, such as Ackley's cone tip) is added as listed. A found point within the merge
+    radius (``1e-4`` of the domain's diagonal) of a listed one takes the listed label when it has one,
+    and the listed kind when the test was inconclusive there (Ackley's tip: no Hessian, yet a minimum).
+    Same order as :func:`find_critical_points`.
+    """
+    dom = _domain(objective, domain)
+    listed = tuple(objective.critical_points())
+    seeds = [c.x for c in listed if len(c.x) == objective.dim and np.all(np.isfinite(c.x))]
+    found = list(find_critical_points(objective, resolution, dom, extra_seeds=seeds or None))
+    radius = 1e-4 * float(np.linalg.norm(dom[:, 1] - dom[:, 0]))
+    pts = np.array([c.x for c in found], dtype=float).reshape(-1, objective.dim)
+    for c in listed:
+        p = np.asarray(c.x, dtype=float)
+        if p.shape != (objective.dim,) or not np.all((p >= dom[:, 0]) & (p <= dom[:, 1])):
+            continue
+        near = np.flatnonzero(np.linalg.norm(pts - p, axis=-1) <= radius) if len(pts) else np.array([], int)
+        if near.size:
+            i = int(near[0])
+            if found[i].kind == "degenerate" and c.kind != "degenerate":  # the test cannot decide; the formula can
+                found[i] = c
+            elif c.label and found[i].kind == c.kind:
+                found[i] = CriticalPoint(found[i].x, found[i].kind, found[i].value, c.label)
+        else:
+            found.append(c)
+            pts = np.vstack([pts, p[None]])
+    found.sort(key=lambda c: (CRITICAL_KINDS.index(c.kind) if c.kind in CRITICAL_KINDS else len(CRITICAL_KINDS),
+                              c.value, c.x))
+    return tuple(found)
+
+
+#: Optimizers whose steps come from a line search along a direction (their ``info`` has ``t``).
+LINE_SEARCH_OPTIMIZERS = ("line-search", "bfgs")
+
+
+@dataclass(frozen=True)
+class StepLineSearch:
+    r"""The line-search chart of one step: :math:`\varphi(t) = f(x_k + t\,p_k)` with the trials.
+
+    Attributes
+    ----------
+    profile : LineProfile
+        :math:`\varphi` on ``profile.ts`` (from 0 to a little past the largest trial).
+    direction : ndarray (d,)
+        :math:`p_k`: :math:`-\nabla f(x_k)` for steepest-descent line search, :math:`-B_k\nabla f(x_k)` for
+        BFGS; for other optimizers the update itself (so ``t = 1`` is the step taken).
+    direction_label : str
+    tried_t, tried_f : ndarray
+        The trial steps and :math:`\varphi` there (empty for optimizers without a line search).
+    chosen_t : float or None
+        The step the optimizer took along ``direction``.
+    chosen_f : float or None
+    searched : bool
+        Whether the optimizer did search (its ``info`` has trials).
+    """
+
+    profile: LineProfile
+    direction: np.ndarray
+    direction_label: str
+    tried_t: np.ndarray
+    tried_f: np.ndarray
+    chosen_t: float | None
+    chosen_f: float | None
+    searched: bool
+
+
+def step_line_search(objective: Objective, step: StepExplanation, n: int = 121) -> StepLineSearch | None:
+    r"""The line-search chart of an explained step (None when no direction is known).
+
+    For a line search :math:`x_{k+1} = x_k + t\,p_k` the direction is recovered exactly from the step and
+    the chosen ``t`` in ``step.info``: :math:`p_k = (x_{k+1} - x_k)/t` (which is :math:`-\nabla f` for
+    ``line-search`` and :math:`-B_k \nabla f` for BFGS). With no step taken (a failed search) it is
+    :math:`-B_k\nabla f` (BFGS) or :math:`-\nabla f`. Other optimizers get :math:`\varphi(t) = f(x_k + t\,
+    \Delta x)` with ``t = 1`` the step taken. ``profile.ts`` runs from 0 to 1.25 times the largest
+    trial (or 2 for other optimizers), ``n`` points.
+    """
+    n = _resolution(n)
+    info = step.info
+    tried_t = np.asarray(info.get("tried_t", np.empty(0)), dtype=float).reshape(-1)
+    tried_f = np.asarray(info.get("tried_f", np.empty(0)), dtype=float).reshape(-1)
+    if tried_f.shape != tried_t.shape:
+        tried_t, tried_f = np.empty(0), np.empty(0)
+    m = np.isfinite(tried_t)  # NaN-padded
+    tried_t, tried_f = tried_t[m], tried_f[m]
+    t = info.get("t")
+    t = float(np.asarray(t).reshape(-1)[0]) if t is not None and np.size(t) else None
+    searched = t is not None and step.optimizer in LINE_SEARCH_OPTIMIZERS
+    upd = step.update
+    if searched:
+        if upd is not None and t and t > 0 and np.all(np.isfinite(upd)):
+            p = upd / t
+        elif step.inverse_hessian is not None and np.all(np.isfinite(step.inverse_hessian)):
+            p = -np.asarray(step.inverse_hessian) @ step.gradient
+        else:
+            p = step.neg_gradient
+        label = "−B∇f (quasi-Newton direction)" if step.optimizer == "bfgs" else "−∇f (steepest descent)"
+        top = max(float(np.max(tried_t)) if tried_t.size else 0.0, t or 0.0) or 1.0
+        ts = np.linspace(0.0, 1.25 * top, n)
+    else:
+        if upd is None or not np.all(np.isfinite(upd)) or not np.any(upd):
+            return None
+        p, label, t = upd, "Δx (the step taken)", 1.0
+        ts = np.linspace(0.0, 2.0, n)
+        tried_t, tried_f = np.empty(0), np.empty(0)
+    if not np.all(np.isfinite(p)) or not np.any(p):
+        return None
+    prof = line_profile(objective, step.x, p, np.union1d(ts, tried_t) if tried_t.size else ts)
+    chosen_f = None
+    if t is not None:
+        chosen_f = step.next_value if step.next_value is not None else None
+    return StepLineSearch(prof, np.asarray(p, dtype=float), label, tried_t, tried_f, t, chosen_f, searched)
+
+
+@dataclass(frozen=True)
+class PrincipalAxes:
+    r"""``f`` along the Hessian's eigenvectors through ``x``: the principal curvature axes.
+
+    ``points[i]`` (n, d) are :math:`x + t\,v_i` for ``ts``; ``values[i]`` is ``f`` there and
+    ``model[i]`` the quadratic model along the axis, :math:`f(x) + t\,\nabla f\cdot v_i + \tfrac12
+    \lambda_i t^2`. ``info`` is the :class:`HessianInfo` at ``x``.
+    """
+
+    info: HessianInfo
+    ts: np.ndarray
+    points: np.ndarray
+    values: np.ndarray
+    model: np.ndarray
+
+
+def principal_axes(objective: Objective, x, length: float, n: int = 41) -> PrincipalAxes:
+    r"""The eigen-axes of the Hessian at ``x``, each sampled over :math:`t \in [-\text{length}, \text{length}]`.
+
+    Along the unit eigenvector :math:`v_i` of eigenvalue :math:`\lambda_i`,
+    :math:`f(x + t v_i) = f(x) + t\,\nabla f \cdot v_i + \tfrac12 \lambda_i t^2 + O(t^3)`: the surface
+    curves up along axes with :math:`\lambda_i > 0` and down along those with :math:`\lambda_i < 0`.
+    """
+    info = hessian_info(objective, x)
+    e, r = _extent(length), _resolution(n)
+    ts = np.linspace(-e, e, r)
+    vec = np.where(np.isfinite(info.eigenvectors), info.eigenvectors, 0.0).T  # row i = v_i
+    pts = info.point[None, None, :] + ts[None, :, None] * vec[:, None, :]
+    problem = Problem(objective)
+    with np.errstate(all="ignore"):
+        vals = np.asarray(problem.value(pts), dtype=float)
+        f0 = float(problem.value(info.point[None])[0])
+        model = f0 + ts[None, :] * (vec @ info.gradient)[:, None] + 0.5 * info.eigenvalues[:, None] * ts[None, :] ** 2
+    return PrincipalAxes(info, ts, pts, np.where(np.isfinite(vals), vals, np.nan), model)
+
+
+def gradient_direction(gradient, angle_deg: float = 0.0) -> np.ndarray:
+    r"""The unit vector at ``angle_deg`` (counter-clockwise, degrees) from :math:`-\nabla f` in the plane.
+
+    .. math:: u = R(\theta)\, \frac{-\nabla f}{\|\nabla f\|}, \qquad
+        R(\theta) = \begin{pmatrix} \cos\theta & -\sin\theta \\ \sin\theta & \cos\theta \end{pmatrix}
+
+    At a critical point (:math:`\nabla f = 0`) the reference direction is the x axis. Only the first
+    two coordinates turn (d > 2 keeps the others at 0 after normalising).
+    """
+    g = np.array(gradient, dtype=float).reshape(-1)
+    if g.size < 2 or not np.all(np.isfinite(g)):
+        raise ValueError(f"gradient must be a finite vector of at least 2 coordinates, got {gradient!r}")
+    try:
+        a = math.radians(float(angle_deg))
+    except (TypeError, ValueError):
+        raise ValueError(f"angle must be a number of degrees, got {angle_deg!r}") from None
+    if not math.isfinite(a):
+        raise ValueError(f"angle must be finite, got {angle_deg!r}")
+    norm = float(np.linalg.norm(g))
+    base = -g / norm if norm > 0 else np.eye(g.size)[0]
+    c, s = math.cos(a), math.sin(a)
+    out = base.copy()
+    out[0], out[1] = c * base[0] - s * base[1], s * base[0] + c * base[1]
+    return out / np.linalg.norm(out)
+
+
 __all__ = [
     "DERIVED", "EIGEN_TOL", "INVERSE_HESSIAN_KEYS", "FDErrorCurve", "HessianInfo", "LineProfile", "LinearApproximation",
     "QuadraticModel", "RunExplainer", "StepExplanation", "TangentPlane", "VERDICTS", "classify",
     "det_trace_test", "explain_step", "explainer", "fd_error_curve", "find_critical_points",
     "hessian_info", "line_profile", "linear_approximation", "quadratic_model", "tangent_plane",
+    "LINE_SEARCH_OPTIMIZERS", "PrincipalAxes", "StepLineSearch", "critical_points", "gradient_direction",
+    "principal_axes", "step_line_search",
 ]

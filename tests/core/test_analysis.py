@@ -433,3 +433,67 @@ def test_step_records_of_changing_shape_are_kept():
     np.testing.assert_array_equal(cols.row(83)["t"], [2.0])
     np.testing.assert_array_equal(cols.row(43)["late"], [7.0])
     assert np.isnan(cols.row(10)["late"]).all() and cols.n == 84
+
+
+# --- 9. helpers for the "see why" views ------------------------------------------------------------
+def test_critical_points_merge_the_listed_ones():
+    f = get_objective("himmelblau")
+    cps = an.critical_points(f)
+    assert [c.kind for c in cps] == ["minimum"] * 4 + ["maximum"] + ["saddle"] * 4
+    listed = {c.x: c.label for c in f.critical_points()}
+    assert all(c.label for c in cps)
+    # the four minima keep their listed labels (within the merge radius of the listed coordinates)
+    assert sum(any(np.allclose(c.x, x, atol=1e-6) and c.label == lab for x, lab in listed.items())
+               for c in cps[:4]) == 4
+    # Ackley's tip is not differentiable: the test is inconclusive there, the listed kind wins
+    tip = [c for c in an.critical_points(get_objective("ackley")) if np.linalg.norm(c.x) < 1e-6]
+    assert len(tip) == 1 and tip[0].kind == "minimum" and "cone" in tip[0].label
+
+
+def test_step_line_search_recovers_the_search_direction():
+    f = get_objective("rosenbrock")
+    e = an.explain_step(cfg("rosenbrock", "line-search", starts=((-1.5, 2.0),), epochs=10), 2)
+    ls = an.step_line_search(f, e)
+    assert ls.searched and ls.chosen_t == float(e.info["t"])
+    np.testing.assert_allclose(ls.direction, e.neg_gradient, rtol=1e-12)
+    assert len(ls.tried_t) > 1 and np.all(np.isfinite(ls.tried_f))
+    # the profile goes through every trial: φ(t) = f(x + t p)
+    i = np.searchsorted(ls.profile.ts, ls.tried_t)
+    np.testing.assert_allclose(ls.profile.values[i], ls.tried_f, rtol=1e-12)
+    assert ls.chosen_f == pytest.approx(e.next_value)
+    e = an.explain_step(cfg("rosenbrock", "bfgs", starts=((-1.5, 2.0),), epochs=30), 6)
+    ls = an.step_line_search(f, e)
+    np.testing.assert_allclose(ls.direction, -e.inverse_hessian @ e.gradient, rtol=1e-9)
+    # plain GD: along the step taken, t = 1 lands on x_{k+1}
+    e = an.explain_step(cfg("rosenbrock", "gd", starts=((-1.5, 2.0),), epochs=10, lr=1e-3), 3)
+    ls = an.step_line_search(f, e)
+    assert not ls.searched and ls.chosen_t == 1.0 and ls.tried_t.size == 0
+    j = int(np.argmin(abs(ls.profile.ts - 1.0)))
+    assert ls.profile.values[j] == pytest.approx(e.next_value, rel=1e-12)
+
+
+def test_principal_axes_follow_the_eigenvectors():
+    f = get_objective("himmelblau")
+    mx = (-0.270845, -0.923039)
+    pa = an.principal_axes(f, mx, 0.5, 21)
+    assert pa.info.verdict == "maximum" and pa.points.shape == (2, 21, 2)
+    # both axes curve down at the maximum; the model matches f to second order near x
+    assert np.all(pa.values[:, 10] >= pa.values[:, [0, -1]].max(axis=1))
+    np.testing.assert_allclose(pa.values[:, 9:12], pa.model[:, 9:12], rtol=1e-3)
+    v = pa.info.eigenvectors
+    np.testing.assert_allclose(pa.points[1, -1] - pa.points[1, 10], 0.5 * v[:, 1], atol=1e-12)
+
+
+@pytest.mark.parametrize("g, angle, u", [
+    ((1.0, 0.0), 0, (-1.0, 0.0)), ((0.0, 2.0), 0, (0.0, -1.0)), ((1.0, 0.0), 90, (0.0, -1.0)),
+    ((0.0, 0.0), 90, (0.0, 1.0)),
+])
+def test_gradient_direction(g, angle, u):
+    np.testing.assert_allclose(an.gradient_direction(g, angle), u, atol=1e-15)
+
+
+def test_gradient_direction_bad_input():
+    with pytest.raises(ValueError, match="angle"):
+        an.gradient_direction((1.0, 0.0), "north")
+    with pytest.raises(ValueError, match="gradient"):
+        an.gradient_direction((np.nan, 0.0))
