@@ -39,6 +39,7 @@ class SpeedControl(QWidget):
         self.label = QLabel()
         self.label.setMinimumWidth(110)
         lay.addWidget(self.label)
+        lay.addStretch(1)
         self.slider.valueChanged.connect(self._on_value)
         self.set_speed(200)
 

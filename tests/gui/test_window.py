@@ -338,3 +338,32 @@ def test_custom_objective_with_holes_shows_gaps_and_runs(window, qtbot):
     combo = window.side_panel.objective_combo
     combo.setCurrentIndex(combo.findData("sphere"))
     assert window.objective.name == "sphere" and combo.findData(obj.spec()) == -1
+
+
+def test_toolbar_actions_and_shortcuts_drive_the_run(window, qtbot):
+    cfg = RunConfig.create("booth", "gd", starts=[(-8.0, 8.0)], epochs=1_000_000, hyperparams={"lr": 1e-4})
+    window.side_panel.apply_config(cfg)
+    window.actions.speed.set_speed(200)
+    assert window.actions.run.shortcut().toString() == "F5"
+    assert window.actions.step.shortcut().toString() == "F10"
+    assert window.actions.reset.shortcut().toString() == "Ctrl+R"
+    assert not window.actions.pause.isEnabled()
+    window.actions.run.trigger()
+    e = window.model.latest()
+    qtbot.waitUntil(lambda: len(e) > 2, timeout=5000)
+    assert window.actions.pause.isEnabled()
+    window.actions.pause.trigger()
+    assert window.controller.paused and window.actions.run.text() == "Resume"
+    window.actions.pause.trigger()
+    assert not window.controller.paused
+    window.actions.reset.trigger()
+    assert len(window.model) == 0 and not window.actions.pause.isEnabled()
+
+
+def test_colour_bars_read_in_f_on_log_surfaces(make_window):
+    w = make_window(RunConfig.create("rosenbrock", "gd", starts=[(-1.5, 2.0)], epochs=5, hyperparams={"lr": 1e-4}))
+    s = w.surface
+    for axis in (w.contour_view.colorbar.axis, w.surface_view.colorbar.bar.axis):
+        [(_, values)] = axis.tickValues(s.cmin, s.cmax, 400)
+        labels = axis.tickStrings(values, 1, 1)
+        assert "1" in labels and "10" in labels and "100" in labels

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
 from gdstudio.gui.run_model import RunEntry, RunModel
+from gdstudio.gui.views.colorbar import install_height_ticks
 from gdstudio.gui.surface_data import SurfaceData
 
 #: Paths longer than this are drawn with a stride (drawing only; the data keep every step).
@@ -118,31 +119,7 @@ class ContourView(QWidget):
         _, fg = theme.chart_colors(self)
         self.colorbar.axis.setPen(fg)
         self.colorbar.axis.setTextPen(fg)
-        orig = self.colorbar.axis.tickStrings
-
-        def tick_strings(values, scale, spacing):
-            s = self.surface
-            if s is None or not s.log:
-                return orig(values, scale, spacing)
-            f = s.inverse_display(np.asarray(values, dtype=float))
-            return [f"{v:.3g}" for v in f]
-
-        self.colorbar.axis.tickStrings = tick_strings
-        orig_values = self.colorbar.axis.tickValues
-
-        def tick_values(minVal, maxVal, size):
-            s = self.surface
-            if s is None or not s.log:
-                return orig_values(minVal, maxVal, size)
-            # Ticks at round values of f − f_min (0, 1, 10, 100...), placed at their display value.
-            d = np.array([0.0] + [10.0**k for k in range(0, 16)])
-            c = s.display(d + s.fmin)
-            keep = (c >= minVal) & (c <= maxVal)
-            if keep.sum() > 8:
-                keep &= (np.arange(len(d)) % 2 == 0)
-            return [(1.0, list(c[keep]))]
-
-        self.colorbar.axis.tickValues = tick_values
+        install_height_ticks(self.colorbar.axis, lambda: self.surface)
 
     # --- model wiring ----------------------------------------------------------------------------------
     def set_model(self, model: RunModel) -> None:

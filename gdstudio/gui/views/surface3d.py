@@ -17,12 +17,13 @@ from OpenGL import GL
 from pyqtgraph.opengl import shaders
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QVector3D
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
 from gdstudio.gui.picking import mouse_ray, pick_surface, project, qmatrix_to_numpy
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
+from gdstudio.gui.views.colorbar import HeightColorBar
 from gdstudio.gui.views.contour import drawing_indices
 
 #: How far above the surface paths are drawn (world units; the box is 2 wide, Z_SPAN high).
@@ -167,10 +168,16 @@ class Surface3DView(QWidget):
         self._runs: dict[int, _RunItems] = {}
         self.caption = QLabel("")
         self.caption.setStyleSheet(f"color: {fg.name()}; background: transparent;")
+        self.colorbar = HeightColorBar()
+        row = QHBoxLayout()
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.view, 1)
+        row.addWidget(self.colorbar)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.setSpacing(2)
-        lay.addWidget(self.view, 1)
+        lay.addLayout(row, 1)
         lay.addWidget(self.caption)
         self.view.sig_clicked.connect(self._on_view_clicked)
         self.model: RunModel | None = None
@@ -250,6 +257,7 @@ class Surface3DView(QWidget):
     def set_surface(self, surface: SurfaceData) -> None:
         """Show a new objective's surface (coloured by height; holes transparent) and reset the camera."""
         self.surface = surface
+        self.colorbar.set_surface(surface)
         X, Y, Z = surface.world_grid()
         step = max(1, int(np.ceil(len(X) / MESH)))
         X, Y, Z = X[::step], Y[::step], Z[::step, ::step]
