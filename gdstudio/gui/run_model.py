@@ -139,10 +139,14 @@ class RunEntry:
         """(point, loss, ‖∇f‖) of the last recorded row of ``start``, or None."""
         if not len(self):
             return None
-        ok = np.flatnonzero(np.isfinite(self.loss[:, start]))
-        if not ok.size:
-            return None
-        i = ok[-1]
+        col = self.loss[:, start]
+        if np.isfinite(col[-1]):  # the common case, O(1): no scan of a million-row column per frame
+            i = len(col) - 1
+        else:
+            ok = np.flatnonzero(np.isfinite(col))
+            if not ok.size:
+                return None
+            i = ok[-1]
         return self.x[i, start], float(self.loss[i, start]), float(self.grad_norm[i, start])
 
     def add_batch(self, batch: StepBatch) -> None:

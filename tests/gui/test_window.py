@@ -367,3 +367,28 @@ def test_colour_bars_read_in_f_on_log_surfaces(make_window):
         [(_, values)] = axis.tickValues(s.cmin, s.cmax, 400)
         labels = axis.tickStrings(values, 1, 1)
         assert "1" in labels and "10" in labels and "100" in labels
+
+
+def test_objective_parameters_and_gradient_source_reach_the_config(window, qtbot):
+    combo = window.side_panel.objective_combo
+    combo.setCurrentIndex(combo.findData("quadratic"))
+    before = np.array(window.contour_view.image.image, copy=True)
+    kappa = window.side_panel.objective_form.editors["kappa"]
+    kappa.setText("50")
+    kappa.editingFinished.emit()
+    assert window.objective.params["kappa"] == 50
+    assert not np.allclose(np.nan_to_num(window.contour_view.image.image), np.nan_to_num(before))
+    g = window.side_panel.gradient_combo
+    assert not window.side_panel.h_edit.isEnabled()
+    g.setCurrentIndex(g.findData("central"))
+    assert window.side_panel.h_edit.isEnabled()
+    window.side_panel.h_edit.setText("1e-4")
+    cfg = window.current_config()
+    assert cfg.objective == "quadratic" and dict(cfg.objective_params)["kappa"] == 50
+    assert cfg.gradient == "central" and cfg.fd_step == 1e-4
+    window.side_panel.h_edit.setText("-1")
+    assert window.run() == [] and "h" in window.side_panel.error_label.text()
+    # apply_config round-trips a config through the panel
+    window.side_panel.h_edit.setText("1e-4")
+    window.side_panel.apply_config(cfg)
+    assert window.current_config() == cfg
