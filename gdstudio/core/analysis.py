@@ -942,6 +942,13 @@ class QuadraticModel:
     source: str
     verdict: str
 
+    @property
+    def newton_value(self) -> float | None:
+        r"""The model at its stationary point: :math:`m(h^*) = f + \tfrac12\, g \cdot h^*` (as :math:`Bh^* = -g`)."""
+        if self.newton_step is None or not np.all(np.isfinite(self.newton_step)):
+            return None
+        return float(self.value + 0.5 * self.gradient @ self.newton_step)
+
 
 def _inverse_or_none(m: np.ndarray, rcond: float = 1e-12) -> np.ndarray | None:
     """``m⁻¹`` for a symmetric matrix, or None when it is singular (``|λ|min ≤ rcond·|λ|max``) or not finite."""

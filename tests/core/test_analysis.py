@@ -497,3 +497,11 @@ def test_gradient_direction_bad_input():
         an.gradient_direction((1.0, 0.0), "north")
     with pytest.raises(ValueError, match="gradient"):
         an.gradient_direction((np.nan, 0.0))
+
+
+def test_newton_value_is_the_model_at_its_stationary_point():
+    f = get_objective("himmelblau")
+    q = an.quadratic_model(f, (0.5, 0.5), 1.0)
+    h = q.newton_step
+    assert q.newton_value == pytest.approx(q.value + q.gradient @ h + 0.5 * h @ q.hessian @ h, rel=1e-12)
+    assert an.quadratic_model(f, (0.5, 0.5), 1.0, hessian=np.zeros((2, 2))).newton_value is None
