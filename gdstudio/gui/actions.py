@@ -1,6 +1,7 @@
 """The window's actions, menus and toolbar (built here; the window connects them).
 
-Shortcuts: Run F5, Pause/Resume Space, Step F10, Reset Ctrl+R, Export Ctrl+E, Quit Ctrl+Q, log scale Ctrl+L.
+Shortcuts: Run F5, Pause/Resume Space, Step F10, Reset Ctrl+R, learning-rate sweep F6, race F7,
+Export Ctrl+E, Quit Ctrl+Q, log scale Ctrl+L.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from dataclasses import dataclass
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSlider, QStyle, QToolBar, QWidget
+
+from gdstudio.gui.views.compare import compare_icon
 
 #: Speed slider stops, in steps per second; the last one means "as fast as possible".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, math.inf)
@@ -75,6 +78,8 @@ class Actions:
     reset_camera: QAction
     about: QAction
     speed: SpeedControl
+    sweep: QAction | None = None
+    race: QAction | None = None
 
 
 def _action(parent: QObject, text: str, shortcut=None, icon=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -96,10 +101,11 @@ def build(window: QMainWindow) -> Actions:
     icon = lambda sp: st.standardIcon(sp)  # noqa: E731
     SP = QStyle.StandardPixmap
     acts = Actions(
-        run=_action(window, "&Run", "F5", icon(SP.SP_MediaPlay), "Start a run with the current settings"),
+        run=_action(window, "&Run", "F5", icon(SP.SP_MediaPlay),
+                    "Start a new run with the current settings (runs stay until removed)"),
         pause=_action(window, "&Pause", "Space", icon(SP.SP_MediaPause), "Pause or resume the run", checkable=True),
         step=_action(window, "&Step", "F10", icon(SP.SP_MediaSkipForward), "Take one update step"),
-        reset=_action(window, "R&eset", "Ctrl+R", icon(SP.SP_BrowserReload), "Stop and clear the runs"),
+        reset=_action(window, "R&eset", "Ctrl+R", icon(SP.SP_BrowserReload), "Stop and remove every run"),
         export_csv=_action(window, "&Export trajectory…", "Ctrl+E", icon(SP.SP_DialogSaveButton),
                            "Write every step of the shown runs to a CSV file"),
         quit=_action(window, "&Quit", QKeySequence.StandardKey.Quit, None, "Quit gdstudio"),
@@ -111,6 +117,10 @@ def build(window: QMainWindow) -> Actions:
         reset_camera=_action(window, "Reset &camera", "Home", None, "Back to the default 3D view"),
         about=_action(window, "&About gdstudio", None, None, "About gdstudio"),
         speed=SpeedControl(),
+        sweep=_action(window, "Learning-rate s&weep…", "F6", compare_icon("sweep"),
+                      "Compare learning rates ε: the current optimizer at several ε from one start"),
+        race=_action(window, "R&ace optimizers…", "F7", compare_icon("race"),
+                     "Compare optimizers: several methods, each with its own settings, from one start"),
     )
     acts.quit.setMenuRole(QAction.MenuRole.QuitRole)
     acts.pause.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -123,8 +133,8 @@ def build(window: QMainWindow) -> Actions:
     m.addSeparator()
     m.addAction(acts.quit)
     m = mb.addMenu("&Run")
-    for a in (acts.run, acts.pause, acts.step, acts.reset):
-        m.addAction(a)
+    for a in (acts.run, acts.pause, acts.step, acts.reset, None, acts.sweep, acts.race):
+        m.addSeparator() if a is None else m.addAction(a)
     m = mb.addMenu("&View")
     for a in (acts.log_scale, None, acts.show_3d, acts.show_contour, acts.show_loss, None, acts.reset_camera):
         m.addSeparator() if a is None else m.addAction(a)
@@ -134,8 +144,8 @@ def build(window: QMainWindow) -> Actions:
     tb = QToolBar("Run controls")
     tb.setObjectName("run_toolbar")
     tb.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
-    for a in (acts.run, acts.pause, acts.step, acts.reset):
-        tb.addAction(a)
+    for a in (acts.run, acts.pause, acts.step, acts.reset, None, acts.sweep, acts.race):
+        tb.addSeparator() if a is None else tb.addAction(a)
     tb.addSeparator()
     tb.addWidget(acts.speed)
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)

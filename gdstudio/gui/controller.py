@@ -18,7 +18,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import Run, RunConfig, RunResult
-from gdstudio.gui.run_model import RunModel, StepBatch
+from gdstudio.gui.run_model import RunModel, StepBatch, default_run_name
 from gdstudio.gui.worker import Engine, RunEnded
 
 
@@ -67,13 +67,16 @@ class RunController(QObject):
 
     # --- commands ----------------------------------------------------------------------------------
     def start(self, configs: Sequence[RunConfig], objective: Objective | None = None, *,
-              replace: bool = True, paused: bool = False, labels: Sequence[str] | None = None) -> list[int]:
+              replace: bool = True, paused: bool = False, labels: Sequence[str] | None = None,
+              colors: Sequence | None = None) -> list[int]:
         """Start one run per config; return their ids.
 
-        ``replace`` drops every existing run first (today's single-run window); ``replace=False`` adds the
-        runs next to the existing ones (sweeps, races). ``objective`` is the instance to run on (a custom
-        formula is parsed once); by default each config builds its own. Raises ValueError, before anything
-        changes, if a config is invalid.
+        ``replace`` drops every existing run first; ``replace=False`` adds the runs next to the existing
+        ones (runs stay until removed; sweeps, races). ``objective`` is the instance to run on (a custom
+        formula is parsed once); by default each config builds its own. Each run gets a name distinct from
+        the others' (``labels[i]``, else the config's name, else e.g. ``"gd ε=0.1"``), which becomes its
+        config's ``name`` (the CSV's run column); ``colors[i]`` (optional) its colour. Raises ValueError,
+        before anything changes, if a config is invalid.
         """
         if self._closed:
             raise RuntimeError("the run controller is shut down")
@@ -82,10 +85,14 @@ class RunController(QObject):
             self.engine.start()  # started on first use: a window that never runs owns no thread
         if replace:
             self.reset()
+        names = self.model.unique_names([(labels[i] if labels and labels[i] else default_run_name(cfg))
+                                         for i, cfg in enumerate(configs)])
         self.engine.set_paused(paused)
         ids = []
-        for i, (cfg, r) in enumerate(zip(configs, runs)):
-            entry = self.model.add(cfg, r.objective, label=(labels[i] if labels else ""))
+        for i, (r, name) in enumerate(zip(runs, names)):
+            if r.config.name != name:  # before its first step: the result carries the name
+                r.config = r.config.replace(name=name)
+            entry = self.model.add(r.config, r.objective, label=name, color=(colors[i] if colors else None))
             self.engine.submit(entry.run_id, r)
             ids.append(entry.run_id)
             self.sig_run_started.emit(entry.run_id)

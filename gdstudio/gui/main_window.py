@@ -8,8 +8,9 @@ Extension points (for the formula field, settings, sessions, image export, overl
 * :meth:`MainWindow.set_objective` — show any :class:`~gdstudio.core.objectives.Objective` instance
   (e.g. a custom formula) in every view and in the panel;
 * :meth:`MainWindow.current_config` — the validated RunConfig the panel describes;
-* :meth:`MainWindow.start_runs` — start several runs at once (sweeps, races), optionally next to the
-  existing ones;
+* :meth:`MainWindow.start_runs` — start several runs at once, optionally next to the existing ones
+  (Run adds a run: runs stay until removed; :meth:`MainWindow.sweep` and :meth:`MainWindow.race` compare
+  learning rates or optimizers, see :mod:`gdstudio.gui.views.compare`); :meth:`MainWindow.remove_runs`;
 * :meth:`MainWindow.results` — RunResults of the visible runs (partial for runs still going);
 * :attr:`MainWindow.model` (:class:`~gdstudio.gui.run_model.RunModel`), :attr:`MainWindow.controller`,
   :attr:`MainWindow.surface_view`, :attr:`contour_view`, :attr:`loss_chart`, :attr:`side_panel`,
@@ -131,6 +132,10 @@ class MainWindow(QMainWindow):
         a.pause.triggered.connect(self._on_pause_action)
         a.step.triggered.connect(self.step)
         a.reset.triggered.connect(self.reset)
+        a.sweep.triggered.connect(lambda: self.sweep())
+        a.race.triggered.connect(lambda: self.race())
+        self.side_panel.runs_list.sig_remove_requested.connect(self.remove_runs)
+        self.side_panel.runs_list.sig_clear_requested.connect(self.reset)
         a.export_csv.triggered.connect(self.export_trajectory)
         a.quit.triggered.connect(self.close)
         a.log_scale.toggled.connect(self.loss_chart.set_log_scale)
@@ -176,12 +181,13 @@ class MainWindow(QMainWindow):
             raise
 
     def start_runs(self, configs: Sequence[RunConfig], *, replace: bool = True,
-                   labels: Sequence[str] | None = None) -> list[int]:
+                   labels: Sequence[str] | None = None, colors: Sequence | None = None) -> list[int]:
         """Start one run per config on the current objective; returns their ids (see RunController.start)."""
         if self._closing:
             return []
         try:
-            ids = self.controller.start(configs, self._objective_for(configs), replace=replace, labels=labels)
+            ids = self.controller.start(configs, self._objective_for(configs), replace=replace, labels=labels,
+                                        colors=colors)
         except ValueError as exc:
             self.statusBar().showMessage(f"Cannot start: {exc}", 8000)
             raise
@@ -194,7 +200,8 @@ class MainWindow(QMainWindow):
 
     # --- commands ----------------------------------------------------------------------------------------
     def run(self) -> list[int]:
-        """Run: resume a paused run, otherwise start a fresh run with the current settings."""
+        """Run: resume a paused run, otherwise add a new run with the current settings (runs stay until
+        removed: change ε and press Run again to compare)."""
         if self._closing:
             return []
         if self.controller.busy and self.controller.paused:
@@ -206,9 +213,65 @@ class MainWindow(QMainWindow):
         except ValueError:
             return []
         try:
-            return self.start_runs([cfg])
+            return self.start_runs([cfg], replace=False)
         except ValueError:
             return []
+
+    def sweep(self, lrs: Sequence[float] | None = None, *, replace: bool = True) -> list[int]:
+        """Run ▸ Learning-rate sweep: the panel's optimizer at each ε of ``lrs`` from the panel's start.
+
+        With ``lrs`` None, a dialog asks (default 0.1, 0.01, 0.001). Returns the new runs' ids ([] when
+        cancelled or invalid; the reason is shown).
+        """
+        from gdstudio.gui.views.compare import SweepDialog, sweep_configs
+
+        try:
+            base = self.current_config()
+        except ValueError:
+            return []
+        try:
+            if lrs is None:
+                dlg = SweepDialog(base, self)
+                if not dlg.exec():
+                    return []
+                configs, replace = dlg.configs(), dlg.replace
+            else:
+                configs = sweep_configs(base, lrs)
+            return self.start_runs(configs, replace=replace)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Cannot sweep: {exc}", 8000)
+            return []
+
+    def race(self, entries: Sequence[tuple[str, dict]] | None = None, *, replace: bool = True) -> list[int]:
+        """Run ▸ Race optimizers: one run per ``(optimizer, hyperparameters)`` from the panel's start.
+
+        With ``entries`` None, a dialog asks (checkable optimizers, a form of each one's hyperparameters).
+        """
+        from gdstudio.gui.views.compare import RaceDialog, race_configs
+
+        try:
+            base = self.current_config()
+        except ValueError:
+            return []
+        try:
+            if entries is None:
+                dlg = RaceDialog(base, self)
+                if not dlg.exec():
+                    return []
+                configs, replace = dlg.configs(), dlg.replace
+            else:
+                configs = race_configs(base, entries)
+            return self.start_runs(configs, replace=replace)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Cannot race: {exc}", 8000)
+            return []
+
+    def remove_runs(self, run_ids: Sequence[int]) -> None:
+        """Remove runs (the run list's remove button, Delete key): stopped if going, gone from every view."""
+        self.controller.cancel(list(run_ids))
+        if not len(self.model):
+            self._show_start_marker()
+        self._update_status()
 
     def pause(self) -> None:
         self.controller.pause()
@@ -233,7 +296,7 @@ class MainWindow(QMainWindow):
         else:
             try:
                 cfg = self.current_config()
-                self.controller.start([cfg], self._objective_for([cfg]), paused=True)
+                self.controller.start([cfg], self._objective_for([cfg]), paused=True, replace=False)
             except ValueError:
                 return
             self.controller.step(2)  # row 0 (the start) and the first update
@@ -246,7 +309,7 @@ class MainWindow(QMainWindow):
         self._update_status()
 
     def set_start_point(self, x: float, y: float) -> None:
-        """Set x₀, y₀ (a click on a view). During a run, a fresh run starts from there."""
+        """Set x₀, y₀ (a click on a view). During a run, the runs still going start again from there."""
         self.side_panel.set_start(x, y)
         if self.controller.busy:
             self.run_fresh()
@@ -255,8 +318,19 @@ class MainWindow(QMainWindow):
         self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g})", 3000)
 
     def run_fresh(self) -> list[int]:
+        """Start the runs still going again from the panel's start, with the same names and colours
+        (finished runs stay). A single run takes the panel's current settings."""
+        going = self.model.running()
         try:
-            return self.start_runs([self.current_config()])
+            cfg = self.current_config()
+            if len(going) <= 1:
+                configs = [cfg]
+            else:
+                configs = [e.config.replace(starts=cfg.starts) for e in going]
+            labels = [e.label for e in going] if len(going) > 1 else None
+            colors = [e.color for e in going] or None
+            self.controller.cancel([e.run_id for e in going])
+            return self.start_runs(configs, replace=False, labels=labels, colors=colors)
         except ValueError:
             return []
 

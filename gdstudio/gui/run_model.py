@@ -1,7 +1,7 @@
 """The window's model of runs: what the views draw and what export writes.
 
-A :class:`RunModel` holds a list of :class:`RunEntry` objects, one per run the user started (a single run
-today; a learning-rate sweep or a race adds several). Each entry keeps its immutable
+A :class:`RunModel` holds a list of :class:`RunEntry` objects, one per run the user started (runs stay until
+removed; a learning-rate sweep or a race adds several at once). Each entry keeps its immutable
 :class:`~gdstudio.core.runs.RunConfig`, an id, a colour, a visible flag, its status and every step
 delivered so far (compact growing arrays, never decimated), plus the core's final
 :class:`~gdstudio.core.runs.RunResult` once the run has ended.
@@ -13,6 +13,7 @@ knows (stale after Reset).
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from dataclasses import dataclass, field
 from typing import Callable, Iterator
@@ -23,7 +24,15 @@ from PySide6.QtGui import QColor
 
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import RunConfig, RunResult, Status
-from gdstudio.gui.theme import run_color
+from gdstudio.gui.theme import RUN_COLORS, run_color
+
+
+def default_run_name(config: RunConfig) -> str:
+    """A run's name when it has none: ``"gd ε=0.1"`` (optimizers with a learning rate), else ``"bfgs"``."""
+    if config.name:
+        return config.name
+    lr = dict(config.hyperparams).get("lr")
+    return f"{config.optimizer} ε={lr:g}" if isinstance(lr, (int, float)) else config.optimizer
 
 
 class GrowingArray:
@@ -103,7 +112,7 @@ class RunEntry:
         self._gnorm = GrowingArray((n,))
         self._k = GrowingArray((), dtype=np.int64, fill=0)
         if not self.label:
-            self.label = f"{self.config.optimizer} ε={dict(self.config.hyperparams).get('lr', '')}"
+            self.label = default_run_name(self.config)
 
     # --- data --------------------------------------------------------------------------------
     @property
@@ -192,6 +201,7 @@ class RunModel(QObject):
     sig_status = Signal(int)
     sig_visibility = Signal(int)
     sig_cleared = Signal()
+    sig_renamed = Signal(int)
 
     def __init__(self, parent: QObject | None = None):
         super().__init__(parent)
@@ -230,12 +240,50 @@ class RunModel(QObject):
             color: QColor | None = None, label: str = "") -> RunEntry:
         run_id = self.new_id() if run_id is None else run_id
         if color is None:
-            color = run_color(self._color_index)
-            self._color_index += 1
+            color = self.next_color()
         entry = RunEntry(run_id, config, objective, QColor(color), label=label)
         self._entries[run_id] = entry
         self.sig_added.emit(run_id)
         return entry
+
+    def next_color(self) -> QColor:
+        """The first palette colour no run uses (runs stay apart); the palette cycles when all are taken."""
+        used = {e.color.name().lower() for e in self._entries.values()}
+        for c in RUN_COLORS:
+            if c.lower() not in used:
+                return QColor(c)
+        color = run_color(self._color_index)
+        self._color_index += 1
+        return color
+
+    def unique_names(self, names: list[str], exclude: int | None = None) -> list[str]:
+        """``names`` made distinct from each other and from the runs' labels (``"gd ε=0.1 (2)"``), so the
+        CSV's run column, the legend and the run list tell every run apart. ``exclude``: a run id whose own
+        label does not count (renaming it)."""
+        taken = {e.label for e in self._entries.values() if e.run_id != exclude}
+        out = []
+        for name in names:
+            base, n, candidate = name, 2, name
+            while candidate in taken:
+                candidate = f"{base} ({n})"
+                n += 1
+            taken.add(candidate)
+            out.append(candidate)
+        return out
+
+    def rename(self, run_id: int, name: str) -> str:
+        """Give a run a new name (made unique); returns the name given. Raises ValueError if empty."""
+        e = self._entries.get(run_id)
+        name = name.strip()
+        if not name:
+            raise ValueError("a run needs a name")
+        if e is None:
+            return name
+        [name] = self.unique_names([name], exclude=run_id)
+        if name != e.label:
+            e.label = name
+            self.sig_renamed.emit(run_id)
+        return name
 
     def remove(self, run_id: int) -> None:
         if self._entries.pop(run_id, None) is not None:
@@ -274,13 +322,19 @@ class RunModel(QObject):
         self.sig_status.emit(run_id)
 
     def results(self, snapshot: Callable[[int], RunResult | None] | None = None) -> list[RunResult]:
-        """RunResults of the visible runs: final ones, or ``snapshot(run_id)`` for runs still going."""
+        """RunResults of the visible runs: final ones, or ``snapshot(run_id)`` for runs still going.
+
+        Each result's ``config.name`` is the run's label (as shown in the list and the legend), so an export
+        of several runs tells them apart in its ``run`` column.
+        """
         out = []
         for e in self.visible():
-            if e.result is not None:
-                out.append(e.result)
-            elif snapshot is not None:
+            r = e.result
+            if r is None and snapshot is not None:
                 r = snapshot(e.run_id)
-                if r is not None:
-                    out.append(r)
+            if r is None:
+                continue
+            if r.config.name != e.label:
+                r = dataclasses.replace(r, config=r.config.replace(name=e.label))
+            out.append(r)
         return out

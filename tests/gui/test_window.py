@@ -197,7 +197,7 @@ def test_export_matches_the_core_csv(window, qtbot, tmp_path, booth_config):
     out = tmp_path / "gui.csv"
     assert window.export_trajectory(str(out))
     ref = tmp_path / "core.csv"
-    write_csv(ref, [run(booth_config)])
+    write_csv(ref, [run(booth_config.replace(name="gd ε=0.05"))])  # the run's name is its CSV run column
     assert out.read_text() == ref.read_text()
     from gdstudio.gui.main_window import default_csv_name
 

@@ -81,8 +81,18 @@ class LossChart(QWidget):
         model.sig_cleared.connect(self._on_cleared)
         model.sig_data.connect(self._on_data)
         model.sig_visibility.connect(self._on_visibility)
+        model.sig_renamed.connect(self._on_renamed)
         for e in model:
             self._on_added(e.run_id)
+
+    def _on_renamed(self, run_id: int) -> None:
+        e, c = self.model.get(run_id), self._curves.get(run_id)
+        if e is None or c is None:
+            return
+        c.opts["name"] = e.label
+        label = self.legend.getLabel(c)
+        if label is not None:
+            label.setText(e.label)
 
     def _on_added(self, run_id: int) -> None:
         e = self.model.get(run_id)

@@ -15,7 +15,6 @@ import math
 from typing import Any
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,8 +22,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QListWidget,
-    QListWidgetItem,
     QScrollArea,
     QSpinBox,
     QVBoxLayout,
@@ -37,6 +34,7 @@ from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_name
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.run_model import RunModel
 from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm, format_number, param_as_spec
+from gdstudio.gui.views.run_list import RunList
 
 MAX_EPOCHS = 100_000_000
 
@@ -165,9 +163,8 @@ class SidePanel(QScrollArea):
         # --- Runs
         g = QGroupBox("Runs")
         v = QVBoxLayout(g)
-        self.runs_list = QListWidget()
-        self.runs_list.setToolTip("Runs shown; untick to hide one")
-        self.runs_list.setMaximumHeight(110)
+        v.setContentsMargins(4, 4, 4, 4)
+        self.runs_list = RunList()  # a run list: colour, name, visible, status, loss, remove
         v.addWidget(self.runs_list)
         outer.addWidget(g)
 
@@ -192,7 +189,6 @@ class SidePanel(QScrollArea):
         self.tol_edit.editingFinished.connect(self.sig_config_changed)
         for w in (self.x0_edit, self.y0_edit):
             w.editingFinished.connect(self._on_start_edited)
-        self.runs_list.itemChanged.connect(self._on_run_item_changed)
 
         self._on_objective_combo(refresh=False)
         self._on_optimizer_combo()
@@ -390,28 +386,7 @@ class SidePanel(QScrollArea):
     # --- runs list ------------------------------------------------------------------------------------------
     def set_model(self, model: RunModel) -> None:
         self.model = model
-        for sig in (model.sig_added, model.sig_removed, model.sig_status, model.sig_cleared):
-            sig.connect(self._refresh_runs)
-        self._refresh_runs()
-
-    def _refresh_runs(self, *_args) -> None:
-        self.runs_list.blockSignals(True)
-        self.runs_list.clear()
-        for e in self.model:
-            pm = QPixmap(14, 14)
-            pm.fill(QColor(e.color))
-            item = QListWidgetItem(QIcon(pm), f"{e.label} · {e.config.objective} · {e.status}")
-            item.setData(Qt.ItemDataRole.UserRole, e.run_id)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if e.visible else Qt.CheckState.Unchecked)
-            item.setToolTip(e.message or str(e.status))
-            self.runs_list.addItem(item)
-        self.runs_list.blockSignals(False)
-
-    def _on_run_item_changed(self, item: QListWidgetItem) -> None:
-        if self.model is not None:
-            self.model.set_visible(int(item.data(Qt.ItemDataRole.UserRole)),
-                                   item.checkState() == Qt.CheckState.Checked)
+        self.runs_list.set_model(model)
 
 
 if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.side_panel
