@@ -334,35 +334,42 @@ class Recorder:
     """Keeps every step of a run and turns them into a :class:`RunResult` (partial or final).
 
     :func:`run` uses it, and so does the window's worker: an exported CSV holds the same rows whichever
-    consumer produced it. ``add`` is O(1) per step; ``result`` stacks the steps once.
+    consumer produced it. Steps are copied into arrays whose capacity doubles as needed, so ``add`` is
+    amortised O(1) and a step costs only its numbers (41 bytes for one 2-D start), not Python objects.
     """
 
     def __init__(self, run: "Run"):
         self.run = run
-        self._x: list[np.ndarray] = []
-        self._loss: list[np.ndarray] = []
-        self._grad: list[np.ndarray] = []
-        self._rec: list[np.ndarray] = []
+        self._n = 0
+        self._bufs: dict[str, np.ndarray] | None = None
 
     def add(self, step: Step) -> None:
-        self._x.append(step.x)
-        self._loss.append(step.loss)
-        self._grad.append(step.grad)
-        self._rec.append(step.recorded)
+        parts = {"x": step.x, "loss": step.loss, "grad": step.grad, "recorded": step.recorded}
+        if self._bufs is None:
+            self._bufs = {k: np.empty((64,) + v.shape, dtype=v.dtype) for k, v in parts.items()}
+        elif self._n == len(self._bufs["x"]):
+            for k, v in self._bufs.items():
+                grown = np.empty((2 * len(v),) + v.shape[1:], dtype=v.dtype)
+                grown[: self._n] = v[: self._n]
+                self._bufs[k] = grown
+        for k, v in parts.items():
+            self._bufs[k][self._n] = v
+        self._n += 1
 
     def __len__(self) -> int:
-        return len(self._x)
+        return self._n
 
     def result(self) -> RunResult:
         r = self.run
         n, d = len(r.config.starts), r.objective.dim
-        if not self._x:
+        if not self._n:
             empty = [Trajectory(np.empty((0, d)), np.empty(0), np.empty((0, d)), Status(r.status[i]), r.message[i])
                      for i in range(n)]
             return RunResult(r.config, empty)
-        X, L, G, R = (np.stack(a, 1) for a in (self._x, self._loss, self._grad, self._rec))  # (N, K+1, ...)
-        trajs = [Trajectory(X[i][R[i]], L[i][R[i]], G[i][R[i]], Status(r.status[i]), r.message[i])
-                 for i in range(n)]
+        b = {k: v[: self._n] for k, v in self._bufs.items()}  # (K+1, N, ...)
+        R = b["recorded"]
+        trajs = [Trajectory(b["x"][R[:, i], i], b["loss"][R[:, i], i], b["grad"][R[:, i], i],
+                            Status(r.status[i]), r.message[i]) for i in range(n)]
         return RunResult(r.config, trajs)
 
 
