@@ -1,7 +1,7 @@
 """The window's actions, menus and toolbar (built here; the window connects them).
 
 Shortcuts: Run F5, Pause/Resume Space, Step F10, Reset Ctrl+R, learning-rate sweep F6, race F7,
-Export Ctrl+E, Quit Ctrl+Q, log scale Ctrl+L.
+Open session Ctrl+O, Save session Ctrl+S, Export Ctrl+E, Quit Ctrl+Q, log scale Ctrl+L, Help F1.
 """
 
 from __future__ import annotations
@@ -80,6 +80,11 @@ class Actions:
     speed: SpeedControl
     sweep: QAction | None = None
     race: QAction | None = None
+    open_session: QAction | None = None
+    save_session: QAction | None = None
+    #: File ▸ Export image: one action per view (keys of :data:`gdstudio.gui.image_export.VIEWS`)
+    export_image: dict | None = None
+    help: QAction | None = None
 
 
 def _action(parent: QObject, text: str, shortcut=None, icon=None, tip: str = "", checkable: bool = False) -> QAction:
@@ -93,6 +98,12 @@ def _action(parent: QObject, text: str, shortcut=None, icon=None, tip: str = "",
         a.setStatusTip(tip)
     a.setCheckable(checkable)
     return a
+
+
+def _image_views() -> dict:
+    from gdstudio.gui.image_export import VIEWS
+
+    return VIEWS
 
 
 def build(window: QMainWindow) -> Actions:
@@ -121,6 +132,15 @@ def build(window: QMainWindow) -> Actions:
                       "Compare learning rates ε: the current optimizer at several ε from one start"),
         race=_action(window, "R&ace optimizers…", "F7", compare_icon("race"),
                      "Compare optimizers: several methods, each with its own settings, from one start"),
+        open_session=_action(window, "&Open session…", QKeySequence.StandardKey.Open, icon(SP.SP_DialogOpenButton),
+                             "Open a saved session: its objective and runs, run again"),
+        save_session=_action(window, "&Save session…", QKeySequence.StandardKey.Save, icon(SP.SP_DialogSaveButton),
+                             "Save the objective and every run to a .gdsession file"),
+        export_image={key: _action(window, f"{text}…", None, None, f"Save the {text.lower()} as "
+                                   f"{' or '.join(f.upper() for f in fmts)}")
+                      for key, (text, fmts) in _image_views().items()},
+        help=_action(window, "gdstudio &Help", QKeySequence.StandardKey.HelpContents, icon(SP.SP_DialogHelpButton),
+                     "How each optimizer works, and what a formula may contain"),
     )
     acts.quit.setMenuRole(QAction.MenuRole.QuitRole)
     acts.pause.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
@@ -129,7 +149,14 @@ def build(window: QMainWindow) -> Actions:
 
     mb = window.menuBar()
     m = mb.addMenu("&File")
+    m.addAction(acts.open_session)
+    m.addAction(acts.save_session)
+    m.addSeparator()
     m.addAction(acts.export_csv)
+    sub = m.addMenu("Export &image")
+    sub.setObjectName("export_image_menu")
+    for a in acts.export_image.values():
+        sub.addAction(a)
     m.addSeparator()
     m.addAction(acts.quit)
     m = mb.addMenu("&Run")
@@ -139,6 +166,7 @@ def build(window: QMainWindow) -> Actions:
     for a in (acts.log_scale, None, acts.show_3d, acts.show_contour, acts.show_loss, None, acts.reset_camera):
         m.addSeparator() if a is None else m.addAction(a)
     m = mb.addMenu("&Help")
+    m.addAction(acts.help)
     m.addAction(acts.about)
 
     tb = QToolBar("Run controls")

@@ -16,6 +16,9 @@ Extension points (for the formula field, settings, sessions, image export, overl
   :attr:`MainWindow.surface_view`, :attr:`contour_view`, :attr:`loss_chart`, :attr:`side_panel`,
   :attr:`actions` — the parts, with their own signals.
 * ``sig_run_finished(int)`` and ``sig_all_finished()`` are emitted in the GUI thread.
+* :meth:`MainWindow.save_session` / :meth:`open_session` / :meth:`export_image` / :meth:`show_help` /
+  :meth:`save_settings` — File and Help menu commands (``gdstudio.gui.session_io``, ``image_export``,
+  ``help``, ``persistence``); ``MainWindow(store=QSettings)`` restores and saves the settings.
 """
 
 from __future__ import annotations
@@ -35,12 +38,12 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from gdstudio import __version__
 from gdstudio.core.export import write_csv
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import RunConfig, RunResult, Status
 from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import defaults
+from gdstudio.gui import settings as settings_mod
 from gdstudio.gui.controller import RunController
 from gdstudio.gui.run_model import RunModel
 from gdstudio.gui.surface_data import SurfaceData
@@ -73,7 +76,9 @@ class MainWindow(QMainWindow):
     sig_all_finished = Signal()
     sig_objective_changed = Signal()
 
-    def __init__(self, config: RunConfig | None = None, parent: QWidget | None = None):
+    def __init__(self, config: RunConfig | None = None, parent: QWidget | None = None, *, store=None):
+        """``store`` (a QSettings from :func:`gdstudio.gui.settings.open_store`): restore the last state from
+        it (unless ``config`` is given) and save to it on close; without one nothing is read or written."""
         super().__init__(parent)
         self.setWindowTitle("gdstudio")
         self.setObjectName("gdstudio_main_window")
@@ -83,6 +88,9 @@ class MainWindow(QMainWindow):
         self.objective: Objective | None = None
         self.surface: SurfaceData | None = None
         self._closing = False
+        self.settings_store = store
+        self.settings = settings_mod.load(store) if store is not None else settings_mod.Settings()
+        self._help = None
 
         # views
         self.surface_view = Surface3DView(self.model)
@@ -120,6 +128,11 @@ class MainWindow(QMainWindow):
             self._wire()
             self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
             self.actions.speed.set_speed(defaults.FIRST_SPEED)
+            self.side_panel.formula_field.set_recent(self.settings.recent_formulas)
+            if store is not None and config is None:
+                from gdstudio.gui import persistence
+
+                persistence.restore(self, self.settings)
             self._update_actions()
             self._update_status()
         except BaseException:
@@ -144,6 +157,13 @@ class MainWindow(QMainWindow):
         a.show_loss.toggled.connect(self.loss_chart.setVisible)
         a.reset_camera.triggered.connect(self.surface_view.reset_camera)
         a.about.triggered.connect(self._about)
+        a.open_session.triggered.connect(lambda: self.open_session())
+        a.save_session.triggered.connect(lambda: self.save_session())
+        for view, act in a.export_image.items():
+            act.triggered.connect(lambda _=False, v=view: self.export_image(view=v))
+        a.help.triggered.connect(lambda: self.show_help())
+        self.controller.sig_run_started.connect(self._on_run_started)
+        self.side_panel.formula_field.sig_committed.connect(self.remember_formula)
         a.speed.sig_speed_changed.connect(self.controller.set_speed)
 
         self.side_panel.sig_objective_changed.connect(self._on_panel_objective)
@@ -412,9 +432,59 @@ class MainWindow(QMainWindow):
         self.status_label.setText(self.status_text())
 
     def _about(self) -> None:
-        QMessageBox.about(self, "About gdstudio",
-                          f"<h3>gdstudio {__version__}</h3><p>See optimization: gradient descent and its "
-                          "relatives moving across loss surfaces.</p>")
+        from gdstudio.gui.help import show_about
+
+        show_about(self)
+
+    # --- files, help, settings (gdstudio.gui.session_io, image_export, help, persistence) ----------------
+    def save_session(self, path: str | None = None) -> bool:
+        """File ▸ Save session…: the objective and every run to a .gdsession file."""
+        from gdstudio.gui.session_io import save_session
+
+        return save_session(self, path)
+
+    def open_session(self, path: str | None = None) -> bool:
+        """File ▸ Open session…: show a saved session (its runs run again); a bad file changes nothing."""
+        from gdstudio.gui.session_io import open_session
+
+        return open_session(self, path)
+
+    def export_image(self, path: str | None = None, view: str = "all") -> bool:
+        """File ▸ Export image: ``view`` in "all", "3d", "contour", "loss"; PNG or (2D views) SVG."""
+        from gdstudio.gui.image_export import export_image
+
+        return export_image(self, path, view)
+
+    def show_help(self, optimizer: str | None = None):
+        """Help ▸ Help (F1): the optimizers' pages (the current one shown) and the formula help."""
+        from gdstudio.gui.help import HelpDialog
+
+        if self._help is None:
+            self._help = HelpDialog(self)
+        self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
+        self._help.show()
+        self._help.raise_()
+        return self._help
+
+    def remember_formula(self, formula: str) -> None:
+        """Put ``formula`` first in the recent list (saved with the settings)."""
+        if formula.strip():
+            self.settings = self.settings.with_recent_formula(formula)
+            self.side_panel.formula_field.set_recent(self.settings.recent_formulas)
+
+    def _on_run_started(self, run_id: int) -> None:
+        e = self.model.get(run_id)
+        if e is not None and e.config.objective.startswith("expr:"):
+            self.remember_formula(e.config.objective[len("expr:"):])
+
+    def save_settings(self) -> bool:
+        """Write what the window shows to its settings store (done on close); False without a store."""
+        if self.settings_store is None:
+            return False
+        from gdstudio.gui import persistence
+
+        self.settings = persistence.capture(self, self.settings)
+        return settings_mod.save(self.settings, self.settings_store)
 
     def event(self, ev: QEvent) -> bool:
         handled = super().event(ev)
@@ -427,7 +497,15 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent) -> None:
         # Stop the worker before the widgets go: ask the loop to stop, quit(), wait() (PLATFORM.md #4).
+        if not self._closing:
+            try:
+                self.save_settings()
+            except Exception:  # noqa: BLE001 - never keep the window from closing; the error hook logs it
+                import logging
+
+                logging.getLogger(__name__).exception("settings not saved")
         self._closing = True
+        self.side_panel.formula_field.shutdown()
         self.controller.shutdown()
         super().closeEvent(event)
 

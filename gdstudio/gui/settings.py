@@ -51,12 +51,15 @@ _DEFAULT = RunConfig()
 @dataclass
 class Settings:
     """Everything remembered. ``hyperparams`` maps an optimizer's name to its last hyperparameters;
-    ``recent_formulas`` is most recent first, at most :data:`MAX_RECENT`."""
+    ``recent_formulas`` is most recent first, at most :data:`MAX_RECENT`; ``objective_title`` is the name
+    of a custom formula (not part of its spec); ``splitter_state`` holds the window's splitters (opaque bytes
+    the window packs)."""
 
     window_geometry: bytes = b""
     window_state: bytes = b""
     objective: str = _DEFAULT.objective
     objective_params: dict[str, float] = field(default_factory=dict)
+    objective_title: str = ""
     optimizer: str = _DEFAULT.optimizer
     hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)
     epochs: int = _DEFAULT.epochs
@@ -65,6 +68,7 @@ class Settings:
     fd_step: float | None = None
     speed: float = 200.0
     recent_formulas: list[str] = field(default_factory=list)
+    splitter_state: bytes = b""
 
     def hyperparams_for(self, optimizer: str) -> dict[str, Any]:
         """The remembered hyperparameters of ``optimizer`` (empty: use its defaults)."""
@@ -178,6 +182,7 @@ def _recent(v) -> list[str]:
 _JSON_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "objective": ("problem/objective", _objective),
     "objective_params": ("problem/objective_params", _objective_params),
+    "objective_title": ("problem/objective_title", _str),
     "optimizer": ("optimizer/name", _optimizer),
     "hyperparams": ("optimizer/hyperparams", _hyperparams),
     "epochs": ("optimizer/epochs", _epochs),
@@ -187,7 +192,8 @@ _JSON_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "speed": ("run/speed", _speed),
     "recent_formulas": ("problem/recent_formulas", _recent),
 }
-_BYTES_FIELDS = {"window_geometry": "window/geometry", "window_state": "window/state"}
+_BYTES_FIELDS = {"window_geometry": "window/geometry", "window_state": "window/state",
+                 "splitter_state": "window/splitters"}
 
 
 def open_store(path: str | None = None) -> QSettings:

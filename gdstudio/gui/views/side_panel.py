@@ -33,10 +33,14 @@ from gdstudio.core.objectives import EXPR_PREFIX, Objective, get_objective, obje
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.run_model import RunModel
+from gdstudio.gui.views.formula_field import EXAMPLE as FORMULA_EXAMPLE
+from gdstudio.gui.views.formula_field import FormulaField
 from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm, format_number, param_as_spec
 from gdstudio.gui.views.run_list import RunList
 
 MAX_EPOCHS = 100_000_000
+#: The objective list's last entry: the user's own formula (see :mod:`gdstudio.gui.views.formula_field`).
+CUSTOM_TEXT = "Your own function f(x, y)…"
 
 GRADIENT_TIPS = {
     "analytic": "the gradient written by hand (or derived symbolically)",
@@ -83,8 +87,14 @@ class SidePanel(QScrollArea):
             self.objective_combo.addItem(obj.title or name, name)
             self.objective_combo.setItemData(self.objective_combo.count() - 1, obj.describe(),
                                              Qt.ItemDataRole.ToolTipRole)
+        self.objective_combo.addItem(CUSTOM_TEXT, EXPR_PREFIX)
+        self.objective_combo.setItemData(self.objective_combo.count() - 1, "Type a formula of your own",
+                                         Qt.ItemDataRole.ToolTipRole)
         self.objective_combo.setToolTip("The loss surface f(x, y) to minimise")
         f.addRow("objective", self.objective_combo)
+        self.formula_field = FormulaField()
+        self.formula_field.hide()
+        f.addRow(self.formula_field)
         self.formula_label = QLabel()
         self.formula_label.setWordWrap(True)
         self.formula_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -179,6 +189,7 @@ class SidePanel(QScrollArea):
 
         # wiring
         self.objective_combo.currentIndexChanged.connect(self._on_objective_combo)
+        self.formula_field.sig_objective_ready.connect(self._on_formula_ready)
         self.objective_form.sig_changed.connect(self._on_objective_params)
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer_combo)
         self.hp_form.sig_changed.connect(self.sig_config_changed)
@@ -205,6 +216,8 @@ class SidePanel(QScrollArea):
         """The objective the panel describes (raises ValueError if a parameter is invalid)."""
         if self._custom is not None:
             return self._custom
+        if self.objective_combo.currentData() == EXPR_PREFIX:
+            raise ValueError("type a valid formula f(x, y) first (or choose a built-in objective)")
         return get_objective(self.objective_combo.currentData(), self.objective_form.values())
 
     def shows(self, objective: Objective) -> bool:
@@ -230,19 +243,22 @@ class SidePanel(QScrollArea):
             else:
                 self._custom = objective
                 self._drop_custom_item()
-                text = objective.title if objective.title and objective.title != objective.formula else "custom"
-                self.objective_combo.addItem(f"{text}: {objective.formula}"[:48], objective.spec())
-                self.objective_combo.setCurrentIndex(self.objective_combo.count() - 1)
+                self.objective_combo.setCurrentIndex(self.objective_combo.findData(EXPR_PREFIX))
                 self.objective_form.set_specs([])
+                if objective.spec().startswith(EXPR_PREFIX):
+                    self.formula_field.show_objective(objective)
         finally:
             self.objective_combo.blockSignals(False)
+        self.formula_field.setVisible(self._custom is not None)
         self.formula_label.setText(f"f = {objective.formula}" if objective.formula else "")
         self.formula_label.setToolTip(objective.notes or objective.describe())
 
     def _drop_custom_item(self) -> None:
-        for i in reversed(range(self.objective_combo.count())):
-            if str(self.objective_combo.itemData(i)).startswith(EXPR_PREFIX):
-                self.objective_combo.removeItem(i)
+        # The custom entry (data EXPR_PREFIX) is permanent; only its tooltip follows the formula shown.
+        i = self.objective_combo.findData(EXPR_PREFIX)
+        tip = f"{self._custom.title}: f = {self._custom.formula}" if self._custom is not None else \
+            "Type a formula of your own"
+        self.objective_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
 
     def _build_objective_form(self, values: dict[str, Any] | None = None) -> None:
         if str(self.objective_combo.currentData()).startswith(EXPR_PREFIX):
@@ -253,8 +269,17 @@ class SidePanel(QScrollArea):
 
     def _on_objective_combo(self, *_args, refresh: bool = True) -> None:
         if str(self.objective_combo.currentData()).startswith(EXPR_PREFIX):
-            return  # the custom objective's own entry: nothing to rebuild
+            # the user's own function: show the field; the surface changes once its formula compiled
+            self.objective_form.set_specs([])
+            self.formula_field.show()
+            if not self.formula_field.text():
+                recent = self.formula_field.recent()
+                self.formula_field.set_formula(recent[0] if recent else FORMULA_EXAMPLE, check=False)
+            self.formula_field.check_now()
+            self.formula_field.formula_edit.setFocus()
+            return
         self._custom = None
+        self.formula_field.hide()
         self._drop_custom_item()
         self._build_objective_form()
         obj = get_objective(self.objective_combo.currentData())
@@ -262,6 +287,18 @@ class SidePanel(QScrollArea):
         self.formula_label.setToolTip(obj.notes or obj.describe())
         if refresh:
             self.sig_objective_changed.emit()
+
+    def _on_formula_ready(self, objective: Objective) -> None:
+        """The formula field compiled a valid formula: it becomes the objective (the views redraw)."""
+        self._custom = objective
+        self.objective_combo.blockSignals(True)
+        self.objective_combo.setCurrentIndex(self.objective_combo.findData(EXPR_PREFIX))
+        self.objective_combo.blockSignals(False)
+        self._drop_custom_item()
+        self.formula_label.setText(f"f = {objective.formula}")
+        self.formula_label.setToolTip(objective.notes)
+        self.show_error("")
+        self.sig_objective_changed.emit()
 
     def _on_objective_params(self) -> None:
         try:

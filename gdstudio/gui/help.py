@@ -1,0 +1,188 @@
+"""Help ▸ Help (F1) and Help ▸ About: generated from the core, nothing written twice.
+
+The help view has a page per optimizer, built from the core's registry
+(:data:`gdstudio.core.optimizers.OPTIMIZERS`): its ``title``, its update ``rule``, its class docstring
+(numpydoc; ``.. math::`` blocks are shown as their LaTeX source, doctest examples are left out), a table of
+its ``hyperparams`` (name, default, range, meaning) and its ``reference``; a page of the built-in
+objectives (their formula and domain); and the formula help of
+:func:`gdstudio.gui.views.formula_field.help_html` (from :data:`gdstudio.core.formula.HELP`).
+"""
+
+from __future__ import annotations
+
+import html
+import inspect
+import re
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QListWidget,
+    QMessageBox,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from gdstudio import __version__
+from gdstudio.core.objectives import get_objective, objective_names
+from gdstudio.core.optimizers import OPTIMIZERS
+from gdstudio.gui.views.formula_field import help_html as formula_help_html
+
+LICENCE = "MIT"
+SHORTCUTS = (
+    ("F5", "Run"), ("Space", "Pause / resume"), ("F10", "One step"), ("Ctrl+R", "Reset"),
+    ("Ctrl+O", "Open session"), ("Ctrl+S", "Save session"), ("Ctrl+E", "Export trajectory (CSV)"),
+    ("Ctrl+Q", "Quit"), ("F1", "This help"),
+)
+
+
+def _inline(text: str) -> str:
+    """numpydoc inline markup to HTML: ``code``, :math:`x`, *emphasis*."""
+    t = html.escape(text, quote=False)
+    t = re.sub(r":math:`([^`]*)`", r"<i>\1</i>", t)
+    t = re.sub(r":(?:class|func|meth|data|attr|mod):`~?([^`]*)`", r"<code>\1</code>", t)
+    t = re.sub(r"``([^`]*)``", r"<code>\1</code>", t)
+    return t
+
+
+def docstring_html(doc: str | None) -> str:
+    """A class docstring as simple HTML: paragraphs, ``.. math::`` blocks as preformatted LaTeX, no doctests."""
+    if not doc:
+        return ""
+    lines = inspect.cleandoc(doc).split("\n")
+    out: list[str] = []
+    para: list[str] = []
+    i = 0
+
+    def flush():
+        if para:
+            out.append("<p>" + _inline(" ".join(s.strip() for s in para)) + "</p>")
+            para.clear()
+
+    while i < len(lines):
+        line = lines[i]
+        s = line.strip()
+        if s.startswith(">>>"):  # a doctest: skip it and its output (up to a blank line)
+            flush()
+            while i < len(lines) and lines[i].strip():
+                i += 1
+            continue
+        if s.startswith(".. math::"):
+            flush()
+            i += 1
+            block = []
+            while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
+                block.append(lines[i])
+                i += 1
+            out.append("<pre>" + html.escape(inspect.cleandoc("\n".join(block))) + "</pre>")
+            continue
+        if not s:
+            flush()
+        else:
+            para.append(s)
+        i += 1
+    flush()
+    return "".join(out)
+
+
+def optimizer_html(name: str) -> str:
+    cls = OPTIMIZERS[name]
+    rows = "".join(
+        f"<tr><td><code>{html.escape(h.name)}</code></td><td>{html.escape(str(h.default))}</td>"
+        f"<td>{html.escape(h.range_text())}</td><td>{_inline(h.doc)}</td></tr>" for h in cls.hyperparams)
+    table = ("<table border='0' cellspacing='6'><tr><th align='left'>hyperparameter</th><th align='left'>default"
+             "</th><th align='left'>range</th><th align='left'>meaning</th></tr>" + rows + "</table>"
+             if rows else "<p>No hyperparameters.</p>")
+    ref = f"<p><b>Reference:</b> {html.escape(cls.reference)}</p>" if cls.reference else ""
+    return (f"<h2>{html.escape(cls.title or name)} <small>(<code>{html.escape(name)}</code>)</small></h2>"
+            f"<p style='font-size: large'><b>Update rule:</b> {html.escape(cls.rule)}</p>"
+            + docstring_html(cls.__doc__) + "<h3>Hyperparameters</h3>" + table + ref)
+
+
+def objectives_html() -> str:
+    rows = []
+    for name in objective_names():
+        f = get_objective(name)
+        dom = " × ".join(f"[{lo:g}, {hi:g}]" for lo, hi in f.domain)
+        rows.append(f"<tr><td><b>{html.escape(f.title or name)}</b></td><td><code>{html.escape(f.formula)}"
+                    f"</code></td><td>{html.escape(dom)}</td></tr>")
+    return ("<h2>Objectives</h2><p>The built-in loss surfaces (choose one in Problem ▸ objective, or type your own "
+            "function).</p><table cellspacing='6'>" + "".join(rows) + "</table>")
+
+
+def start_html() -> str:
+    keys = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in SHORTCUTS)
+    return ("<h2>gdstudio</h2><p>Choose a loss surface and an optimizer on the left, then press <b>Run</b> "
+            "(or click a view to start from there). The path moves across the 3D surface and the contour map; "
+            "the loss chart shows f against the step. Each page on the left explains one optimizer: its "
+            "update rule, what its hyperparameters do and where it comes from.</p>"
+            "<h3>Keys</h3><table cellspacing='6'>" + keys + "</table>")
+
+
+class HelpDialog(QDialog):
+    """A non-modal help window: topics on the left, the page on the right."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("gdstudio help")
+        self.setObjectName("help_dialog")
+        self.pages: dict[str, str] = {"Getting started": start_html()}
+        for name, cls in OPTIMIZERS.items():
+            self.pages[cls.title or name] = optimizer_html(name)
+        self.pages["Objectives"] = objectives_html()
+        self.pages["Your own function"] = "<h2>Your own function f(x, y)</h2>" + formula_help_html()
+        lay = QVBoxLayout(self)
+        row = QHBoxLayout()
+        self.topics = QListWidget()
+        self.topics.addItems(list(self.pages))
+        self.topics.setMaximumWidth(230)
+        row.addWidget(self.topics)
+        self.browser = QTextBrowser()
+        self.browser.setOpenLinks(False)
+        row.addWidget(self.browser, 1)
+        lay.addLayout(row, 1)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.close)
+        lay.addWidget(buttons)
+        self.topics.currentTextChanged.connect(self.show_topic)
+        self.topics.setCurrentRow(0)
+        self.resize(900, 640)
+
+    def show_topic(self, topic: str) -> None:
+        if topic in self.pages:
+            self.browser.setHtml(self.pages[topic])
+            items = self.topics.findItems(topic, Qt.MatchFlag.MatchExactly)
+            if items and self.topics.currentItem() is not items[0]:
+                self.topics.setCurrentItem(items[0])
+
+    def show_optimizer(self, name: str) -> None:
+        cls = OPTIMIZERS.get(name)
+        if cls is not None:
+            self.show_topic(cls.title or name)
+
+
+def about_html() -> str:
+    return (f"<h3>gdstudio {html.escape(__version__)}</h3>"
+            "<p>See optimization: gradient descent and its relatives moving across loss surfaces, step by step. "
+            f"{len(OPTIMIZERS)} optimizers, {len(objective_names())} built-in surfaces and your own functions.</p>"
+            "<p>Built with Python, NumPy, SymPy, Qt (PySide6) and pyqtgraph.</p>"
+            f"<p>Licence: {LICENCE}. Free to use, study, change and share.</p>")
+
+
+def show_about(parent: QWidget | None) -> QMessageBox:
+    box = QMessageBox(parent)
+    box.setObjectName("about_box")
+    box.setWindowTitle("About gdstudio")
+    box.setTextFormat(Qt.TextFormat.RichText)
+    box.setText(about_html())
+    if parent is not None and not parent.windowIcon().isNull():
+        box.setIconPixmap(parent.windowIcon().pixmap(64, 64))
+    box.setStandardButtons(QMessageBox.StandardButton.Ok)
+    box.open()
+    return box
+
+
+__all__ = ["HelpDialog", "about_html", "docstring_html", "optimizer_html", "show_about"]

@@ -1,0 +1,124 @@
+"""File ▸ Export image: the views as PNG (any view, or all of them as on screen) or SVG (the 2D views).
+
+* the contour map and the loss chart go through pyqtgraph's exporters
+  (:class:`pyqtgraph.exporters.ImageExporter` for PNG, :class:`~pyqtgraph.exporters.SVGExporter` for SVG),
+  which redraw the plot's scene at the requested size;
+* the 3D view is an OpenGL picture: :meth:`GLViewWidget.grabFramebuffer` gives its pixels (PNG only);
+* "all views" is the window's central area as on screen (``QWidget.grab``, which includes the GL view).
+
+Exporters render to memory; the bytes are then written to a temporary file in the target folder that
+replaces the target (so a failure never leaves half a file), and an unwritable place raises ``OSError``
+with the reason, which the window shows.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+if TYPE_CHECKING:
+    from gdstudio.gui.main_window import MainWindow
+
+#: view key -> (menu text, formats offered)
+VIEWS = {
+    "all": ("All views", ("png",)),
+    "3d": ("3D surface", ("png",)),
+    "contour": ("Contour map", ("png", "svg")),
+    "loss": ("Loss chart", ("png", "svg")),
+}
+_FILTERS = {"png": "PNG image (*.png)", "svg": "SVG vector image (*.svg)"}
+
+
+def _png_bytes(image: QImage) -> bytes:
+    if image.isNull():
+        raise ValueError("the view has nothing to export (is it hidden?)")
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    if not image.save(buf, "PNG"):
+        raise ValueError("the picture could not be encoded as PNG")
+    buf.close()
+    return bytes(data.data())
+
+
+def _plot_widget(window: "MainWindow", view: str):
+    return window.contour_view.plot_widget if view == "contour" else window.loss_chart.plot_widget
+
+
+def render(window: "MainWindow", view: str, fmt: str) -> bytes:
+    """The picture of ``view`` ("all", "3d", "contour", "loss") as PNG or SVG bytes."""
+    if view not in VIEWS:
+        raise ValueError(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
+    if fmt not in VIEWS[view][1]:
+        raise ValueError(f"{VIEWS[view][0]} can be exported as {' or '.join(VIEWS[view][1]).upper()}, "
+                         f"not {fmt.upper()}")
+    if view == "all":
+        return _png_bytes(window.centralWidget().grab().toImage())
+    if view == "3d":
+        glv = window.surface_view.view
+        if not glv.isValid():
+            raise ValueError("the 3D view has no OpenGL picture to export")
+        return _png_bytes(glv.grabFramebuffer())
+    import pyqtgraph.exporters as pgx
+
+    scene = _plot_widget(window, view).scene()
+    if fmt == "svg":
+        out = pgx.SVGExporter(scene).export(toBytes=True)
+        return bytes(out)
+    exporter = pgx.ImageExporter(scene)
+    return _png_bytes(exporter.export(toBytes=True))
+
+
+def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder (raises OSError)."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path
+
+
+def export_image(window: "MainWindow", path: str | os.PathLike | None = None, view: str = "all") -> bool:
+    """Export ``view`` to ``path`` (asked for when None; the format comes from the suffix, PNG by default).
+
+    Returns whether the file was written; a failure gives a message box and leaves any file as it was.
+    """
+    title, formats = VIEWS[view]
+    if path is None:
+        filters = ";;".join(_FILTERS[f] for f in formats)
+        path, chosen = QFileDialog.getSaveFileName(window, f"Export image: {title}", f"gdstudio-{view}.{formats[0]}",
+                                                   filters)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += ".svg" if chosen.startswith("SVG") else ".png"
+    fmt = Path(path).suffix.lower().lstrip(".") or "png"
+    try:
+        data = render(window, view, fmt)
+        write_atomic(path, data)
+    except ValueError as exc:
+        QMessageBox.warning(window, "Export image", f"Could not export the {title.lower()}:\n{exc}")
+        return False
+    except OSError as exc:
+        QMessageBox.warning(window, "Export image",
+                            f"Could not write {path}:\n{exc.strerror or exc}\n\nNo file was changed.")
+        return False
+    window.statusBar().showMessage(f"Exported the {title.lower()} to {path}", 6000)
+    return True
+
+
+__all__ = ["VIEWS", "export_image", "render", "write_atomic"]

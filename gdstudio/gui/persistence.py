@@ -1,0 +1,128 @@
+"""The window's side of the settings: what :mod:`gdstudio.gui.settings` stores, taken from and given back to
+the window (saved on close, restored on start).
+
+Remembered: the window's geometry, its dock and toolbar state, the splitters between the views, the
+objective (a built-in with its parameters, or a formula with its domain and name), the optimizer and the
+hyperparameters of each optimizer used, epochs, the start point, the gradient source and step, the
+animation speed and the recent formulas. Restoring never fails: a stored configuration that no longer
+validates (e.g. a formula the parser now refuses) falls back to the first-launch defaults, and the
+settings module already replaces each unreadable key by its default.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QByteArray, QDataStream, QIODevice
+
+from gdstudio.core.objectives import EXPR_PREFIX
+from gdstudio.core.runs import RunConfig
+from gdstudio.gui import defaults
+from gdstudio.gui import settings as S
+
+if TYPE_CHECKING:
+    from gdstudio.gui.main_window import MainWindow
+
+log = logging.getLogger(__name__)
+
+
+def _splitters(window: "MainWindow"):
+    return [window.top_splitter, window.central_splitter]
+
+
+def pack_splitters(window: "MainWindow") -> bytes:
+    data = QByteArray()
+    stream = QDataStream(data, QIODevice.OpenModeFlag.WriteOnly)
+    states = [bytes(s.saveState().data()) for s in _splitters(window)]
+    stream.writeUInt32(len(states))
+    for st in states:
+        stream.writeBytes(st)
+    return bytes(data.data())
+
+
+def unpack_splitters(window: "MainWindow", blob: bytes) -> None:
+    if not blob:
+        return
+    stream = QDataStream(QByteArray(blob), QIODevice.OpenModeFlag.ReadOnly)
+    n = stream.readUInt32()
+    for splitter in _splitters(window)[:n]:
+        st = stream.readBytes()
+        if stream.status() != QDataStream.Status.Ok:
+            return
+        splitter.restoreState(QByteArray(st))
+
+
+def capture(window: "MainWindow", base: S.Settings) -> S.Settings:
+    """``base`` updated with what the window shows now."""
+    panel = window.side_panel
+    values: dict = dict(
+        window_geometry=bytes(window.saveGeometry().data()),
+        window_state=bytes(window.saveState().data()),
+        splitter_state=pack_splitters(window),
+        speed=min(window.actions.speed.speed(), S.SPEED_RANGE[1]),
+    )
+    obj = window.objective
+    if obj is not None:
+        values["objective"] = obj.spec()
+        values["objective_params"] = dict(obj.params)
+        values["objective_title"] = obj.title if obj.spec().startswith(EXPR_PREFIX) and \
+            obj.title != obj.formula else ""
+    values["optimizer"] = panel.optimizer_name()
+    try:
+        hp = panel.hp_form.values()
+        values["hyperparams"] = {**base.hyperparams, panel.optimizer_name(): hp}
+    except ValueError:
+        pass  # an invalid field: keep what was remembered
+    values["epochs"] = int(panel.epochs_spin.value())
+    try:
+        values["start"] = tuple(panel.start())
+    except ValueError:
+        pass
+    values["gradient"] = panel.gradient_combo.currentData()
+    try:
+        h = panel.h_edit.text().strip()
+        values["fd_step"] = float(h) if h and float(h) > 0 and math.isfinite(float(h)) else None
+    except ValueError:
+        pass
+    return dataclasses.replace(base, **values)
+
+
+def config_from_settings(s: S.Settings) -> RunConfig | None:
+    """The RunConfig the settings describe, or None if it does not validate any more."""
+    try:
+        cfg = RunConfig.create(s.objective, s.optimizer, starts=[s.start], epochs=s.epochs,
+                               hyperparams=s.hyperparams_for(s.optimizer), objective_params=s.objective_params,
+                               gradient=s.gradient, fd_step=s.fd_step)
+        cfg.validate()
+        return cfg
+    except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError) as exc:
+        log.info("settings: the stored configuration is not valid any more (%s); using the defaults", exc)
+        return None
+
+
+def restore(window: "MainWindow", s: S.Settings) -> None:
+    """Give the window what the settings remember (geometry and layout first, then the controls)."""
+    if s.window_geometry:
+        window.restoreGeometry(QByteArray(s.window_geometry))
+    if s.window_state:
+        window.restoreState(QByteArray(s.window_state))
+    unpack_splitters(window, s.splitter_state)
+    window.side_panel.formula_field.set_recent(s.recent_formulas)
+    cfg = config_from_settings(s)
+    if cfg is None:
+        cfg = defaults.first_config()
+    window.side_panel.apply_config(cfg)
+    if cfg.objective.startswith(EXPR_PREFIX) and s.objective_title:
+        from gdstudio.gui.session_io import objective_with_title
+
+        try:
+            window.set_objective(objective_with_title(cfg.objective, dict(cfg.objective_params), s.objective_title))
+        except ValueError:
+            pass
+    window.actions.speed.set_speed(math.inf if s.speed >= S.SPEED_RANGE[1] else s.speed)
+
+
+__all__ = ["capture", "config_from_settings", "pack_splitters", "restore", "unpack_splitters"]

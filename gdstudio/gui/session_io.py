@@ -1,0 +1,160 @@
+"""File ▸ Save session… / Open session…: the window's runs to a ``.gdsession`` file and back.
+
+The file format, its checks and its atomic writing are the core's (:mod:`gdstudio.core.session`). This
+module only maps the window to a :class:`~gdstudio.core.session.Session` and back:
+
+* saved: the objective shown (spec, parameters, and the formula's name in ``view["title"]``), every run
+  of the window's :class:`~gdstudio.gui.run_model.RunModel` in order (its config, whose ``name`` is the
+  run's label, its colour and whether it is shown) and the panel's settings (``view["panel"]``);
+* opened: everything is checked first (the file by the core, then the objective and every run's config
+  against it); only then the window changes: the objective and the panel are set and every run is
+  started again from its config. Runs are deterministic (seeded), so they reproduce the saved runs to the
+  last digit. A file that cannot be read, is malformed or comes from a newer gdstudio gives a message box
+  with the reason, and the window is left exactly as it was.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from gdstudio.core import session as S
+from gdstudio.core.objectives import EXPR_PREFIX, Objective, get_objective
+from gdstudio.core.runs import RunConfig
+
+if TYPE_CHECKING:
+    from gdstudio.gui.main_window import MainWindow
+
+FILE_FILTER = f"gdstudio sessions (*{S.SUFFIX});;All files (*)"
+
+
+def objective_with_title(spec: str, params: dict, title: str = "") -> Objective:
+    """The objective of ``spec``; a formula gets its display name ``title`` (not part of the spec)."""
+    if spec.startswith(EXPR_PREFIX) and title:
+        return get_objective(spec, {**params, "title": title})
+    return get_objective(spec, params)
+
+
+def _title(objective: Objective | None) -> str:
+    if objective is None or not objective.spec().startswith(EXPR_PREFIX):
+        return ""
+    return objective.title if objective.title != objective.formula else ""
+
+
+def session_from_window(window: "MainWindow") -> S.Session:
+    """What the window shows, as a Session (runs in the model's order)."""
+    obj = window.objective
+    runs = tuple(S.SessionRun(e.config.replace(name=e.label) if e.label else e.config, e.color.name(),
+                              bool(e.visible)) for e in window.model)
+    view: dict = {}
+    title = _title(obj)
+    if title:
+        view["title"] = title
+    try:
+        view["panel"] = window.side_panel.current_config().to_dict()
+    except ValueError:
+        pass  # an invalid field in the panel: the runs are still worth saving
+    if obj is None:
+        raise S.SessionError("there is no objective to save")
+    return S.Session(obj.spec(), dict(obj.params), runs, view)
+
+
+def save_session(window: "MainWindow", path: str | os.PathLike | None = None) -> bool:
+    """Write the window's session to ``path`` (asked for when None); a failure gives a message box."""
+    if path is None:
+        path, _ = QFileDialog.getSaveFileName(window, "Save session", "session" + S.SUFFIX, FILE_FILTER)
+        if not path:
+            return False
+        if not Path(path).suffix:
+            path += S.SUFFIX
+    try:
+        S.save(path, session_from_window(window))
+    except S.SessionError as exc:
+        QMessageBox.warning(window, "Save session", f"Could not save the session:\n{exc}")
+        return False
+    except OSError as exc:
+        QMessageBox.warning(window, "Save session",
+                            f"Could not write {path}:\n{exc.strerror or exc}\n\nNo file was changed.")
+        return False
+    window.statusBar().showMessage(f"Saved {len(window.model)} run(s) to {path}", 6000)
+    return True
+
+
+def _prepare(session: S.Session) -> tuple[Objective, RunConfig | None, list[RunConfig], list[str], list[str],
+                                          list[bool]]:
+    """Build and check everything a session needs before the window changes; raises SessionError."""
+    view = dict(session.view)
+    title = view.get("title", "")
+    try:
+        obj = objective_with_title(session.objective, session.params, title if isinstance(title, str) else "")
+        configs = []
+        for i, r in enumerate(session.runs):
+            same = r.config.objective == obj.spec() and dict(r.config.objective_params) == dict(obj.params)
+            try:
+                r.config.validate(obj if same else None)
+            except ValueError as exc:
+                raise S.SessionError(f"run {i + 1} ({r.config.name or r.config.optimizer}): {exc}") from None
+            configs.append(r.config)
+    except S.SessionError:
+        raise
+    except (ValueError, TypeError, ArithmeticError) as exc:
+        raise S.SessionError(f"not a valid session: {exc}") from None
+    panel = None
+    if isinstance(view.get("panel"), dict):
+        try:
+            panel = RunConfig.from_dict(view["panel"])
+            panel.validate(obj if panel.objective == obj.spec() else None)
+        except (ValueError, TypeError, KeyError):
+            panel = None  # the panel's settings are a convenience: a bad one is dropped, not an error
+    return (obj, panel, configs, [r.config.name for r in session.runs], [r.colour for r in session.runs],
+            [r.visible for r in session.runs])
+
+
+def apply_session(window: "MainWindow", session: S.Session) -> list[int]:
+    """Show ``session`` in ``window``: objective, panel, and every run started again. Raises SessionError
+    (with the window unchanged) if the session does not fit."""
+    obj, panel, configs, names, colours, visible = _prepare(session)
+    window.controller.reset()
+    if panel is not None:
+        window.side_panel.apply_config(panel)
+    elif configs:
+        window.side_panel.apply_config(configs[-1])
+    window.set_objective(obj)
+    if not configs:
+        return []
+    same = all(c.objective == obj.spec() and dict(c.objective_params) == dict(obj.params) for c in configs)
+    kwargs = {"replace": True, "labels": names}
+    if any(colours):
+        kwargs["colors"] = [c or None for c in colours]
+    ids = window.controller.start(configs, obj if same else None, **kwargs)
+    window.actions.pause.setChecked(False)
+    for rid, vis in zip(ids, visible):
+        if not vis:
+            window.model.set_visible(rid, False)
+    return ids
+
+
+def open_session(window: "MainWindow", path: str | os.PathLike | None = None) -> bool:
+    """Read ``path`` (asked for when None) and show it; a bad file gives a message box and changes nothing."""
+    if path is None:
+        path, _ = QFileDialog.getOpenFileName(window, "Open session", "", FILE_FILTER)
+        if not path:
+            return False
+    try:
+        session = S.load(path)
+        n = len(apply_session(window, session))
+    except S.SessionError as exc:
+        QMessageBox.warning(window, "Open session", f"Could not open {Path(path).name}:\n{exc}")
+        return False
+    except OSError as exc:
+        QMessageBox.warning(window, "Open session", f"Could not read {path}:\n{exc.strerror or exc}")
+        return False
+    window.statusBar().showMessage(f"Opened {path}: {n} run(s)", 6000)
+    return True
+
+
+__all__ = ["FILE_FILTER", "apply_session", "objective_with_title", "open_session", "save_session",
+           "session_from_window"]
