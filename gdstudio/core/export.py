@@ -19,12 +19,12 @@ from __future__ import annotations
 import csv
 import io
 import os
-import tempfile
 from pathlib import Path
 from typing import IO, Iterable, Sequence
 
 import numpy as np
 
+from gdstudio.core.files import atomic_write
 from gdstudio.core.runs import RunResult
 
 META_COLUMNS = ("objective", "optimizer", "lr", "gradient", "status")
@@ -96,19 +96,7 @@ def write_csv(path: str | os.PathLike, results: Sequence[RunResult]) -> int:
     path = Path(path)
     buf = io.StringIO()
     n = write_csv_to(buf, results)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
-            f.write(buf.getvalue())
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, buf.getvalue())
     return n
 
 

@@ -35,7 +35,6 @@ from __future__ import annotations
 import json
 import math
 import os
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -43,6 +42,7 @@ from typing import Any, Callable, Mapping
 import numpy as np
 
 from gdstudio import __version__
+from gdstudio.core.files import atomic_write
 from gdstudio.core.objectives import get_objective
 from gdstudio.core.runs import RunConfig
 
@@ -145,19 +145,7 @@ def save(path: str | os.PathLike, session: Session) -> Path:
     """
     path = Path(path)
     data = dumps(session).encode("utf-8")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    atomic_write(path, data)
     return path
 
 
