@@ -135,7 +135,10 @@ def race_configs(base: RunConfig, entries: Sequence[tuple[str, Mapping[str, Any]
     out = []
     for name, hp in entries:
         cfg = base.replace(optimizer=name, hyperparams=dict(hp), name=name)
-        cfg.build_optimizer()
+        try:
+            cfg.build_optimizer()
+        except ValueError as exc:
+            raise ValueError(f"{name}: {exc}") from None
         out.append(cfg)
     return out
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 
 import numpy as np
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QColor, QIcon, QKeySequence, QPainter, QPixmap, QShortcut
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QIcon, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
@@ -128,9 +128,7 @@ class RunList(QWidget):
         self.tree.itemSelectionChanged.connect(self._update_buttons)
         self.remove_button.clicked.connect(self.remove_selected)
         self.clear_button.clicked.connect(self.sig_clear_requested)
-        self._delete = QShortcut(QKeySequence(QKeySequence.StandardKey.Delete), self.tree)
-        self._delete.setContext(Qt.ShortcutContext.WidgetShortcut)
-        self._delete.activated.connect(self.remove_selected)
+        self.tree.installEventFilter(self)  # Delete / Backspace remove the selected runs
         self.model: RunModel | None = None
         if model is not None:
             self.set_model(model)
@@ -241,6 +239,14 @@ class RunList(QWidget):
             except ValueError:
                 pass
             self._refresh(rid)  # show the name kept (an empty name is refused, a taken one numbered)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if obj is self.tree and ev.type() == QEvent.Type.KeyPress and \
+                ev.key() in (Qt.Key.Key_Delete, Qt.Key.Key_Backspace) and self.tree.state() != \
+                QAbstractItemView.State.EditingState:
+            self.remove_selected()
+            return True
+        return super().eventFilter(obj, ev)
 
     def selected_ids(self) -> list[int]:
         return [int(it.data(COL_NAME, Qt.ItemDataRole.UserRole)) for it in self.tree.selectedItems()]
