@@ -1,11 +1,21 @@
 """Open the window: ``gdstudio.gui.app.main(argv) -> exit code``.
 
+``argv`` may hold ``SESSION.gdsession`` (opened once the window is up, instead of the first-launch run),
+``--quit-after SECONDS`` (the window is shown, then closed after that many seconds with exit status 0:
+smoke tests of the installed app) and ``--screenshot PNG`` (with ``--quit-after``: the window is saved
+there just before closing). Unexpected errors are logged and shown in a dialog
+(:func:`gdstudio.gui.errors.install`); the app keeps running. Settings are read from and saved to the
+user's store, or to the INI file named by the environment variable :data:`SETTINGS_ENV` (tests use it so
+they never touch the user's settings).
+
 ``Qt.AA_ShareOpenGLContexts`` must be set before any QApplication exists (pyqtgraph caches shader programs
 per class, not per context: without sharing, a second GL view renders black; PLATFORM.md #1).
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import sys
 from typing import Sequence
 
@@ -14,6 +24,8 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 APP_NAME = "gdstudio"
+#: Environment variable: path of an INI file to use as the settings store instead of the user's.
+SETTINGS_ENV = "GDSTUDIO_SETTINGS"
 
 
 def app_icon() -> QIcon | None:
@@ -45,23 +57,46 @@ def make_app(argv: Sequence[str] | None = None) -> QApplication:
     return app
 
 
+def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
+    """The window's own options (see the module docstring); the rest is left to Qt."""
+    p = argparse.ArgumentParser(prog="gdstudio", add_help=False)
+    p.add_argument("--quit-after", type=float, default=None)
+    p.add_argument("--screenshot", default=None)
+    p.add_argument("session", nargs="?", default=None)
+    return p.parse_known_args(list(argv))
+
+
 def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
     """Open the main window and run the event loop; return the exit code.
 
     With ``autorun`` the first run starts as soon as the window is up: the first thing a user sees is a
     path moving across the surface.
     """
-    app = make_app(list(argv or []))
+    opts, rest = parse_args(argv or [])
+    app = make_app(rest)
     from PySide6.QtCore import QTimer
 
+    from gdstudio.gui import errors, settings
     from gdstudio.gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
 
-    window = MainWindow()
+    errors.install(app)
+    window = MainWindow(store=settings.open_store(os.environ.get(SETTINGS_ENV) or None))
     window.show()
-    if autorun:
+    if opts.session:
+        QTimer.singleShot(0, lambda: window.open_session(opts.session))
+    elif autorun:
         QTimer.singleShot(400, window.run)
+    if opts.quit_after is not None:
+        def quit_now():
+            if opts.screenshot:
+                window.grab().save(opts.screenshot)
+            window.close()
+            app.quit()
+
+        QTimer.singleShot(max(0, int(opts.quit_after * 1000)), quit_now)
     code = app.exec()
     window.controller.shutdown()  # idempotent: the close event normally did it already
+    errors.uninstall()
     return int(code)
 
 

@@ -14,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
+import struct
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QDataStream, QIODevice
+from PySide6.QtCore import QByteArray
 
 from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core.runs import RunConfig
@@ -34,25 +35,26 @@ def _splitters(window: "MainWindow"):
 
 
 def pack_splitters(window: "MainWindow") -> bytes:
-    data = QByteArray()
-    stream = QDataStream(data, QIODevice.OpenModeFlag.WriteOnly)
-    states = [bytes(s.saveState().data()) for s in _splitters(window)]
-    stream.writeUInt32(len(states))
-    for st in states:
-        stream.writeBytes(st)
-    return bytes(data.data())
+    """The splitters' states, each prefixed by its length (4 bytes, big-endian)."""
+    out = b""
+    for sp in _splitters(window):
+        st = bytes(sp.saveState().data())
+        out += struct.pack(">I", len(st)) + st
+    return out
 
 
 def unpack_splitters(window: "MainWindow", blob: bytes) -> None:
-    if not blob:
-        return
-    stream = QDataStream(QByteArray(blob), QIODevice.OpenModeFlag.ReadOnly)
-    n = stream.readUInt32()
-    for splitter in _splitters(window)[:n]:
-        st = stream.readBytes()
-        if stream.status() != QDataStream.Status.Ok:
+    """Restore what :func:`pack_splitters` wrote; a truncated or mangled blob restores what it can."""
+    pos = 0
+    for sp in _splitters(window):
+        if pos + 4 > len(blob):
             return
-        splitter.restoreState(QByteArray(st))
+        (n,) = struct.unpack_from(">I", blob, pos)
+        st = blob[pos + 4:pos + 4 + n]
+        if len(st) != n:
+            return
+        sp.restoreState(QByteArray(st))
+        pos += 4 + n
 
 
 def capture(window: "MainWindow", base: S.Settings) -> S.Settings:

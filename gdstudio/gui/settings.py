@@ -29,7 +29,7 @@ from PySide6.QtCore import QByteArray, QSettings
 from gdstudio.core.gradients import GRADIENT_METHODS
 from gdstudio.core.objectives import EXPR_PREFIX, objective_names
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_names
-from gdstudio.core.runs import RunConfig
+from gdstudio.gui import defaults as _first_launch
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +45,8 @@ SPEED_RANGE = (0.1, 100_000.0)
 #: exists. A store without a version number is version 0 (nothing to upgrade: its keys are checked one by one).
 MIGRATIONS: dict[int, Callable[[dict], dict]] = {}
 
-_DEFAULT = RunConfig()
+#: Nothing stored (or a key unreadable): what the window shows on first launch (gdstudio.gui.defaults).
+_DEFAULT = _first_launch.first_config()
 
 
 @dataclass
@@ -61,12 +62,13 @@ class Settings:
     objective_params: dict[str, float] = field(default_factory=dict)
     objective_title: str = ""
     optimizer: str = _DEFAULT.optimizer
-    hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)
+    hyperparams: dict[str, dict[str, Any]] = field(
+        default_factory=lambda: {_DEFAULT.optimizer: dict(_DEFAULT.hyperparams)})
     epochs: int = _DEFAULT.epochs
     start: tuple[float, float] = _DEFAULT.starts[0]
     gradient: str = _DEFAULT.gradient
     fd_step: float | None = None
-    speed: float = 200.0
+    speed: float = float(_first_launch.FIRST_SPEED)
     recent_formulas: list[str] = field(default_factory=list)
     splitter_state: bytes = b""
 

@@ -50,3 +50,14 @@ def make_window(qtbot):
 @pytest.fixture
 def window(make_window, booth_config):
     return make_window(booth_config)
+
+
+@pytest.fixture(autouse=True)
+def _private_user_files(monkeypatch, tmp_path_factory):
+    """Never the user's own settings or log: the app (and any subprocess) gets a temporary settings file
+    (``GDSTUDIO_SETTINGS``, read by gdstudio.gui.app) and temporary XDG folders."""
+    d = tmp_path_factory.mktemp("user")
+    monkeypatch.setenv("GDSTUDIO_SETTINGS", str(d / "gdstudio.ini"))
+    monkeypatch.setenv("XDG_STATE_HOME", str(d / "state"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(d / "config"))
+    return d
