@@ -30,9 +30,10 @@ from __future__ import annotations
 import math
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Any, Callable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -696,7 +697,7 @@ class _Columns:
 class _Spy:
     """Stands in for a run's optimizer, recording the state each update receives and what it returns."""
 
-    def __init__(self, inner, owner: "RunExplainer"):
+    def __init__(self, inner, owner: RunExplainer):
         self._inner = inner
         self._owner = owner
 
@@ -820,7 +821,7 @@ class RunExplainer:
             message=message, optimizer=self.optimizer_name)
 
 
-_CACHE: "OrderedDict[tuple, RunExplainer]" = OrderedDict()
+_CACHE: OrderedDict[tuple, RunExplainer] = OrderedDict()
 _CACHE_SIZE = 4
 _CACHE_LOCK = threading.Lock()
 
@@ -1423,10 +1424,34 @@ def gradient_direction(gradient, angle_deg: float = 0.0) -> np.ndarray:
 
 
 __all__ = [
-    "DERIVED", "EIGEN_TOL", "INVERSE_HESSIAN_KEYS", "FDErrorCurve", "HessianInfo", "LineProfile", "LinearApproximation",
-    "QuadraticModel", "RunExplainer", "StepExplanation", "TangentPlane", "VERDICTS", "classify",
-    "det_trace_test", "explain_step", "explainer", "fd_error_curve", "find_critical_points",
-    "hessian_info", "line_profile", "linear_approximation", "quadratic_model", "tangent_plane",
-    "LINE_SEARCH_OPTIMIZERS", "PrincipalAxes", "StepLineSearch", "critical_points", "gradient_direction",
-    "principal_axes", "step_line_search",
+    "DERIVED",
+    "EIGEN_TOL",
+    "INVERSE_HESSIAN_KEYS",
+    "LINE_SEARCH_OPTIMIZERS",
+    "VERDICTS",
+    "FDErrorCurve",
+    "HessianInfo",
+    "LineProfile",
+    "LinearApproximation",
+    "PrincipalAxes",
+    "QuadraticModel",
+    "RunExplainer",
+    "StepExplanation",
+    "StepLineSearch",
+    "TangentPlane",
+    "classify",
+    "critical_points",
+    "det_trace_test",
+    "explain_step",
+    "explainer",
+    "fd_error_curve",
+    "find_critical_points",
+    "gradient_direction",
+    "hessian_info",
+    "line_profile",
+    "linear_approximation",
+    "principal_axes",
+    "quadratic_model",
+    "step_line_search",
+    "tangent_plane",
 ]

@@ -43,6 +43,7 @@ from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import RunConfig, RunResult, Status
 from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import defaults
+from gdstudio.gui import see_why as see_why_mod
 from gdstudio.gui import settings as settings_mod
 from gdstudio.gui.controller import RunController
 from gdstudio.gui.run_model import RunModel
@@ -91,6 +92,7 @@ class MainWindow(QMainWindow):
         self.settings_store = store
         self.settings = settings_mod.load(store) if store is not None else settings_mod.Settings()
         self._help = None
+        self.see_why: see_why_mod.SeeWhy | None = None
 
         # views
         self.surface_view = Surface3DView(self.model)
@@ -126,6 +128,7 @@ class MainWindow(QMainWindow):
 
         try:
             self._wire()
+            self.see_why = see_why_mod.install(self)  # timeline, inspector, View ▸ See why
             self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
             self.actions.speed.set_speed(defaults.FIRST_SPEED)
             self.side_panel.formula_field.set_recent(self.settings.recent_formulas)
@@ -168,7 +171,7 @@ class MainWindow(QMainWindow):
 
         self.side_panel.sig_objective_changed.connect(self._on_panel_objective)
         self.side_panel.sig_start_changed.connect(self._on_start_changed)
-        self.contour_view.sig_point_clicked.connect(self.set_start_point)
+        self.contour_view.sig_point_clicked.connect(self._on_contour_clicked)
         self.surface_view.sig_point_clicked.connect(self.set_start_point)
 
         c = self.controller
@@ -391,6 +394,12 @@ class MainWindow(QMainWindow):
             self.statusBar().showMessage(f"Invalid objective parameter: {exc}", 8000)
             return
         self.set_objective(obj)
+
+    def _on_contour_clicked(self, x: float, y: float) -> None:
+        # A click on a point of a path selects that step ("see why"); anywhere else sets the start.
+        if self.see_why is not None and self.see_why.select_path_point(x, y):
+            return
+        self.set_start_point(x, y)
 
     def _on_start_changed(self, x: float, y: float) -> None:
         self._show_start_marker()

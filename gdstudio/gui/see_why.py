@@ -1,0 +1,421 @@
+""""See why": select a step of a run and show the calculus behind it (wiring only).
+
+:class:`SeeWhy` keeps the selection (run, start, step k), asks :mod:`gdstudio.core.analysis` for
+everything about that step once per selection change (never per frame) and hands the result, a
+:class:`StepPicture`, to the overlays on both views (:mod:`gdstudio.gui.views.overlays`) and to the
+inspector dock (:mod:`gdstudio.gui.views.inspector`). :func:`install` adds it to a MainWindow: the
+"See why" dock (timeline + inspector), the View ▸ See why toggles (all off by default) and
+path-point clicks on the contour map.
+
+Replays. A step is explained by replaying its run with the core (:class:`~gdstudio.core.analysis.RunExplainer`,
+kept per run and start). Asking for a far step replays in chunks of :data:`REPLAY_CHUNK` steps from
+a zero-delay timer, so the window stays responsive; scrubbing backwards costs nothing. A run still
+going can be inspected up to the last step the window received.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QVBoxLayout, QWidget
+
+from gdstudio.core import analysis
+from gdstudio.core.gradients import GradientCheck, gradient_check
+from gdstudio.core.objectives import CriticalPoint, Objective
+from gdstudio.gui.views.inspector import Inspector
+from gdstudio.gui.views.overlays import (
+    ARROW_COLORS,
+    EXTRA_COLORS,
+    LAYERS,
+    ContourOverlays,
+    SurfaceOverlays,
+)
+from gdstudio.gui.views.timeline import Timeline
+
+#: Steps replayed per timer tick when a far step is asked for.
+REPLAY_CHUNK = 4000
+#: A click within this many pixels of a path point selects that step.
+PICK_PIXELS = 9.0
+#: Fraction of the smaller side of the domain used for local pictures (tangent plane, model, axes).
+LOCAL_FRACTION = 0.14
+#: Gradient-like arrows are scaled so the longest is this fraction of the smaller side of the domain.
+ARROW_FRACTION = 0.2
+
+#: Optimizer vectors drawn as arrows (StepExplanation.vectors() keys) and their legend text.
+EXTRA_VECTORS = {
+    "state:buf": "velocity b (momentum buffer)",
+    "derived:m̂": "m̂ (Adam's bias-corrected average gradient)",
+    "derived:per-coordinate step ε/(√v̂+ϵ)": "per-coordinate step ε/(√v̂+ϵ)",
+    "derived:per-coordinate step ε/r": "per-coordinate step ε/r (RMSprop)",
+    "derived:per-coordinate step ε̃/(√s+ϵ)": "per-coordinate step ε̃/(√s+ϵ) (Adagrad)",
+}
+
+
+@dataclass(frozen=True)
+class Arrow:
+    """An arrow at ``tail``: the vector ``vector`` drawn as ``drawn`` (scaled to fit), with its legend text."""
+
+    key: str
+    label: str
+    short: str
+    tail: np.ndarray
+    vector: np.ndarray
+    drawn: np.ndarray
+    color: str
+
+
+@dataclass(frozen=True)
+class StepPicture:
+    """Everything the views draw about one selected step (all from :mod:`gdstudio.core.analysis`)."""
+
+    run_id: int
+    start: int
+    run_label: str
+    explanation: analysis.StepExplanation
+    extent: float
+    arrows: tuple[Arrow, ...]
+    tangent: analysis.TangentPlane
+    quadratic: analysis.QuadraticModel | None
+    quadratic_levels: tuple[float, ...]
+    axes: analysis.PrincipalAxes
+    eigen_tol: float
+    gradcheck: GradientCheck
+    fd: analysis.FDErrorCurve
+    angle: float
+    linear: analysis.LinearApproximation
+    linear_profile: analysis.LinearApproximation
+    line_search: analysis.StepLineSearch | None
+
+
+def _fmt_scale(s: float) -> str:
+    return "true size" if s == 1 else f"drawn ×{s:.3g}"
+
+
+def make_arrows(e: analysis.StepExplanation, side: float) -> tuple[Arrow, ...]:
+    """The arrows of a step: ∇f and −∇f scaled together to fit the view, the update at its true size,
+    each optimizer vector scaled on its own (the scale is in its label)."""
+    vectors = e.vectors()
+    out = []
+    g = vectors["∇f"]
+    gn = float(np.linalg.norm(g))
+    gscale = ARROW_FRACTION * side / gn if gn > 0 and math.isfinite(gn) else 1.0
+    for key, label in (("∇f", "∇f (uphill)"), ("−∇f", "−∇f (steepest descent)")):
+        out.append(Arrow(key, f"{label}, {_fmt_scale(gscale)}", key, e.x, vectors[key], vectors[key] * gscale,
+                         ARROW_COLORS[key]))
+    if "update" in vectors and np.all(np.isfinite(vectors["update"])):
+        out.append(Arrow("update", "update Δx, true size", "update Δx", e.x, vectors["update"], vectors["update"],
+                         ARROW_COLORS["update"]))
+    i = 0
+    for key, label in EXTRA_VECTORS.items():
+        v = vectors.get(key)
+        if v is None or not np.all(np.isfinite(v)):
+            continue
+        n = float(np.linalg.norm(v))
+        s = 0.75 * ARROW_FRACTION * side / n if n > 0 else 1.0
+        out.append(Arrow(key, f"{label}, {_fmt_scale(s)}", label.split(" (")[0], e.x, v, v * s, EXTRA_COLORS[i % len(EXTRA_COLORS)]))
+        i += 1
+    return tuple(out)
+
+
+def model_levels(q: analysis.QuadraticModel) -> tuple[float, ...]:
+    """Contour levels of the model to draw: the one through x, then three towards the model's low side."""
+    z = q.z[np.isfinite(q.z)]
+    if not z.size:
+        return (q.value,)
+    lo, hi = float(z.min()), float(z.max())
+    if lo < q.value:
+        return tuple([q.value] + [q.value - (q.value - lo) * t for t in (0.35, 0.65, 0.9)])
+    return tuple([q.value] + [q.value + (hi - q.value) * t for t in (0.35, 0.7)])
+
+
+def build_picture(objective: Objective, e: analysis.StepExplanation, domain, *, run_id: int = 0, start: int = 0,
+                  run_label: str = "", angle: float = 0.0) -> StepPicture:
+    """Ask the core everything about step ``e`` (about 10 ms for the built-ins)."""
+    (x0, x1), (y0, y1) = domain
+    side = min(x1 - x0, y1 - y0)
+    extent = LOCAL_FRACTION * side
+    upd = e.update
+    if upd is not None and np.all(np.isfinite(upd)):
+        extent = min(max(extent, 1.25 * float(np.max(np.abs(upd)))), 0.5 * side)
+    tangent = analysis.tangent_plane(objective, e.x, extent)
+    inv = e.inverse_hessian
+    quad = analysis.quadratic_model(objective, e.x, extent, inverse_hessian=inv)
+    axes = analysis.principal_axes(objective, e.x, 0.8 * extent)
+    rho = float(np.nanmax(np.abs(axes.info.eigenvalues))) if np.isfinite(axes.info.eigenvalues).any() else 0.0
+    gc = gradient_check(objective, e.x)
+    fd = analysis.fd_error_curve(objective, e.x)
+    u = analysis.gradient_direction(e.gradient, angle)
+    lin = analysis.linear_approximation(objective, e.x, u, np.logspace(-5, 0, 51) * extent)
+    prof = analysis.linear_approximation(objective, e.x, u, np.linspace(-extent, extent, 81))
+    return StepPicture(run_id, start, run_label, e, extent, make_arrows(e, side), tangent, quad, model_levels(quad),
+                       axes, max(analysis.EIGEN_TOL, 1e-9 * rho), gc, fd, float(angle), lin, prof,
+                       analysis.step_line_search(objective, e))
+
+
+class SeeWhy(QObject):
+    """The selection and its pictures, for one MainWindow (see the module docstring)."""
+
+    sig_picture = Signal(object)  # StepPicture or None
+
+    def __init__(self, window: QMainWindow):
+        super().__init__(window)
+        self.window = window
+        self.model = window.model
+        self.timeline = Timeline()
+        self.inspector = Inspector()
+        self.contour = ContourOverlays(window.contour_view.plot)
+        self.surface = SurfaceOverlays(window.surface_view.view, lambda: window.surface)
+        self.run_id: int | None = None
+        self.start = 0
+        self.k: int | None = None
+        self.picture: StepPicture | None = None
+        self.angle = 0.0
+        self._explainers: dict[tuple[int, int], analysis.RunExplainer] = {}
+        self._critical: dict[int, tuple[CriticalPoint, ...]] = {}
+        self._replay = QTimer(self)
+        self._replay.setInterval(0)
+        self._replay.timeout.connect(self._replay_tick)
+        self.layer_actions: dict[str, QAction] = {}
+        for name, (text, tip) in LAYERS.items():
+            a = QAction(text, self)
+            a.setCheckable(True)
+            a.setChecked(False)
+            a.setToolTip(tip)
+            a.setStatusTip(tip)
+            a.toggled.connect(lambda on, name=name: self.set_layer(name, on))
+            self.layer_actions[name] = a
+        self.timeline.sig_step_selected.connect(self._on_timeline)
+        self.timeline.sig_cleared.connect(self.clear_selection)
+        self.inspector.sig_angle_changed.connect(self.set_angle)
+        m = self.model
+        m.sig_added.connect(self._on_added)
+        m.sig_removed.connect(self._on_removed)
+        m.sig_cleared.connect(self._on_cleared)
+        m.sig_data.connect(self._on_data)
+        window.sig_objective_changed.connect(self._on_objective)
+
+    # --- selection -----------------------------------------------------------------------------------
+    def set_run(self, run_id: int | None) -> None:
+        """Which run the timeline scrubs (the latest one by default)."""
+        if run_id == self.run_id:
+            return
+        self.clear_selection()
+        self.run_id = run_id
+        e = self.model.get(run_id) if run_id is not None else None
+        self.timeline.set_starts(e.n_starts if e is not None else 1)
+        self.timeline.set_range(e.last_k if e is not None else -1)
+
+    def select_step(self, k: int, start: int = 0, run_id: int | None = None) -> bool:
+        """Select step ``k`` of ``start`` of a run (default: the timeline's run). Returns whether it exists."""
+        if run_id is not None and run_id != self.run_id:
+            self.set_run(run_id)
+        e = self.model.get(self.run_id) if self.run_id is not None else None
+        if e is None or not 0 <= k <= e.last_k or not 0 <= start < e.n_starts:
+            return False
+        self.timeline.set_step(k, start)
+        self._select(start, k)
+        return True
+
+    def clear_selection(self) -> None:
+        self._replay.stop()
+        self.k = None
+        self.picture = None
+        self.contour.show_step(None)
+        self.surface.show_step(None)
+        self.inspector.show_message("Select a step: drag the timeline, or click a point of a path on the contour map.")
+        self.sig_picture.emit(None)
+
+    def select_path_point(self, x: float, y: float, pixels: float = PICK_PIXELS) -> bool:
+        """Select the step of the path point nearest (x, y) on the contour map, if one is within ``pixels``."""
+        pw, ph = self.window.contour_view.plot.getViewBox().viewPixelSize()
+        if not (pw > 0 and ph > 0):
+            return False
+        best = None
+        runs = [e for e in self.model.visible() if len(e)]
+        runs.sort(key=lambda e: e.run_id != self.run_id)  # the timeline's run wins ties
+        for e in runs:
+            pts = e.x[..., :2]
+            d = np.hypot((pts[..., 0] - x) / pw, (pts[..., 1] - y) / ph)
+            if not np.isfinite(d).any():
+                continue
+            i, j = np.unravel_index(int(np.nanargmin(d)), d.shape)
+            if best is None or d[i, j] < best[0] - 1e-9:
+                best = (float(d[i, j]), e.run_id, int(e.steps[i]), int(j))
+        if best is None or best[0] > pixels:
+            return False
+        _, rid, k, start = best
+        return self.select_step(k, start, rid)
+
+    def _on_timeline(self, start: int, k: int) -> None:
+        self._select(start, k)
+
+    def _select(self, start: int, k: int) -> None:
+        self.start, self.k = start, k
+        self._replay.stop()
+        ex = self._explainer()
+        if ex is None:
+            self.clear_selection()
+            return
+        if k + 1 > ex.recorded + REPLAY_CHUNK:
+            self.inspector.show_message(f"Replaying the run to step {k:,}…")
+            self._replay.start()
+        else:
+            self._compute()
+
+    def _explainer(self) -> analysis.RunExplainer | None:
+        e = self.model.get(self.run_id) if self.run_id is not None else None
+        if e is None:
+            return None
+        key = (e.run_id, self.start)
+        ex = self._explainers.get(key)
+        if ex is None:
+            ex = self._explainers[key] = analysis.RunExplainer(e.config, self.start, e.objective)
+        return ex
+
+    def _replay_tick(self) -> None:
+        ex = self._explainer()
+        if ex is None or self.k is None:
+            self._replay.stop()
+            return
+        target = min(self.k, ex.recorded + REPLAY_CHUNK)
+        try:
+            ex.explain(target)
+        except ValueError:
+            target = self.k
+        if target >= self.k:
+            self._replay.stop()
+            self._compute()
+        else:
+            self.inspector.show_message(f"Replaying the run to step {self.k:,}… {100 * target // self.k} %")
+
+    def _compute(self) -> None:
+        e = self.model.get(self.run_id) if self.run_id is not None else None
+        ex = self._explainer()
+        if e is None or ex is None or self.k is None or self.window.surface is None:
+            self.clear_selection()
+            return
+        try:
+            step = ex.explain(self.k)
+            pic = build_picture(e.objective, step, self.window.surface.domain, run_id=e.run_id, start=self.start,
+                                run_label=e.label, angle=self.angle)
+        except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+            self.picture = None
+            self.contour.show_step(None)
+            self.surface.show_step(None)
+            self.inspector.show_message(f"Step {self.k} cannot be explained: {exc}")
+            return
+        self.picture = pic
+        self.contour.show_step(pic)
+        self.surface.show_step(pic)
+        self.inspector.show_picture(pic)
+        self.sig_picture.emit(pic)
+
+    def set_angle(self, degrees: float) -> None:
+        """Direction of the linear-approximation tab: degrees from −∇f."""
+        self.angle = float(degrees)
+        if self.picture is not None:
+            self._compute()
+
+    # --- layers --------------------------------------------------------------------------------------
+    def set_layer(self, name: str, on: bool) -> None:
+        a = self.layer_actions[name]
+        if a.isChecked() != on:
+            a.setChecked(on)  # comes back here through toggled
+            return
+        if name == "critical" and on:
+            pts = self.critical_points()
+            self.contour.show_critical(pts)
+            self.surface.show_critical(pts)
+        self.contour.set_layer(name, on)
+        self.surface.set_layer(name, on)
+
+    def critical_points(self) -> tuple[CriticalPoint, ...]:
+        """The shown objective's critical points (computed once per objective)."""
+        obj = self.window.objective
+        if obj is None:
+            return ()
+        pts = self._critical.get(id(obj))
+        if pts is None:
+            try:
+                pts = analysis.critical_points(obj)
+            except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
+                self.window.statusBar().showMessage(f"Critical points not found: {exc}", 6000)
+                pts = ()
+            self._critical = {id(obj): pts}
+        return pts
+
+    # --- model events -----------------------------------------------------------------------------------
+    def _on_added(self, run_id: int) -> None:
+        self.set_run(run_id)
+
+    def _on_removed(self, run_id: int) -> None:
+        for key in [k for k in self._explainers if k[0] == run_id]:
+            del self._explainers[key]
+        if run_id == self.run_id:
+            latest = self.model.latest()
+            self._forget_run()
+            self.set_run(latest.run_id if latest is not None else None)
+
+    def _on_cleared(self) -> None:
+        self._explainers.clear()
+        self._forget_run()
+
+    def _forget_run(self) -> None:
+        self.clear_selection()
+        self.run_id = None
+        self.timeline.set_starts(1)
+        self.timeline.set_range(-1)
+
+    def _on_data(self, run_ids: list) -> None:
+        if self.run_id in run_ids:
+            e = self.model.get(self.run_id)
+            if e is not None:
+                self.timeline.set_range(e.last_k)
+                if self.k is not None:
+                    self.timeline.set_step(self.k, self.start)
+
+    def _on_objective(self) -> None:
+        self.clear_selection()
+        if self.layer_actions["critical"].isChecked():
+            pts = self.critical_points()
+            self.contour.show_critical(pts)
+            self.surface.show_critical(pts)
+        else:
+            self.contour.show_critical(())
+            self.surface.show_critical(())
+
+
+def install(window: QMainWindow) -> SeeWhy:
+    """Add "see why" to a MainWindow: the dock (timeline + inspector), View ▸ See why, path clicks."""
+    sw = SeeWhy(window)
+    body = QWidget()
+    lay = QVBoxLayout(body)
+    lay.setContentsMargins(0, 0, 0, 0)
+    lay.setSpacing(2)
+    lay.addWidget(sw.timeline)
+    lay.addWidget(sw.inspector, 1)
+    dock = QDockWidget("See why", window)
+    dock.setObjectName("see_why_dock")
+    dock.setWidget(body)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    sw.dock = dock
+    view_menu = next((a.menu() for a in window.menuBar().actions()
+                      if a.menu() is not None and a.text().replace("&", "") == "View"), None)
+    menu = QMenu("See &why", window)
+    for a in sw.layer_actions.values():
+        menu.addAction(a)
+    menu.addSeparator()
+    toggle = dock.toggleViewAction()
+    toggle.setText("See why &panel (timeline, inspector)")
+    menu.addAction(toggle)
+    if view_menu is not None:
+        view_menu.addSeparator()
+        view_menu.addMenu(menu)
+    else:
+        window.menuBar().addMenu(menu)
+    sw.menu = menu
+    return sw

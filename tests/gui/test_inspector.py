@@ -1,0 +1,181 @@
+"""See why in the window: the timeline selects a step, the inspector shows what analysis computes."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtTest import QTest
+
+from gdstudio.core import analysis as an
+from gdstudio.core.objectives import get_objective
+from gdstudio.core.runs import RunConfig
+from gdstudio.gui import see_why
+from gdstudio.gui.views.inspector import TABS, num, vec
+
+pytestmark = pytest.mark.gui
+
+
+def run_to_end(qtbot, window, timeout=20000):
+    with qtbot.waitSignal(window.sig_all_finished, timeout=timeout):
+        ids = window.run()
+        assert ids
+    return window.model.get(ids[0])
+
+
+def cfg(objective, optimizer, start, epochs, **hp):
+    return RunConfig.create(objective, optimizer, starts=[start], epochs=epochs, hyperparams=hp)
+
+
+def test_nothing_selected_at_first(window):
+    sw = window.see_why
+    assert sw.picture is None and sw.k is None
+    assert not sw.timeline.isEnabled()
+    assert "Select a step" in sw.inspector.header.text()
+    assert all(not a.isChecked() for a in sw.layer_actions.values())
+
+
+def test_selecting_a_step_shows_the_numbers_analysis_computes(make_window, qtbot):
+    c = cfg("booth", "momentum", (-8.0, 8.0), 40, lr=0.02, momentum=0.8)
+    w = make_window(c)
+    entry = run_to_end(qtbot, w)
+    sw = w.see_why
+    assert sw.timeline.isEnabled() and sw.timeline.slider.maximum() == entry.last_k == 40
+    sw.timeline.select(5)
+    e = an.explain_step(c, 5)
+    p = sw.picture
+    assert p is not None and p.explanation.k == 5
+    np.testing.assert_array_equal(p.explanation.x, e.x)
+    np.testing.assert_array_equal(p.explanation.gradient, e.gradient)
+    np.testing.assert_allclose(p.explanation.update, e.update, rtol=1e-15)
+    arrows = {a.key: a for a in p.arrows}
+    assert set(arrows) >= {"∇f", "−∇f", "update", "state:buf"}  # momentum keeps a velocity
+    np.testing.assert_array_equal(arrows["update"].drawn, e.update)  # the update at its true size
+    np.testing.assert_allclose(arrows["state:buf"].vector, e.state_after["buf"])
+    # the gradient arrows are scaled together, along the gradient
+    g = arrows["∇f"]
+    gd, gg = g.drawn / np.linalg.norm(g.drawn), e.gradient / np.linalg.norm(e.gradient)
+    np.testing.assert_allclose(gd, gg, rtol=1e-12)
+    text = sw.inspector.tab_text("Step")
+    for v in (num(e.value, 8), vec(e.gradient), vec(e.update)):
+        assert v in text
+    assert "step 5" in sw.inspector.header.text()
+    # another step replaces the picture
+    sw.timeline.select(12)
+    assert sw.picture.explanation.k == 12
+    np.testing.assert_array_equal(sw.picture.explanation.x, an.explain_step(c, 12).x)
+
+
+def test_every_tab_is_filled(make_window, qtbot):
+    c = cfg("himmelblau", "newton", (0.5, 0.5), 10)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(0)
+    ins = sw.inspector
+    for name in TABS:
+        assert ins.tab_text(name), name
+    f = get_objective("himmelblau")
+    info = an.hessian_info(f, (0.5, 0.5))
+    assert info.verdict in ins.tab_text("Hessian") and vec(info.eigenvalues) in ins.tab_text("Hessian")
+    gc = sw.picture.gradcheck
+    assert num(gc.error_central, 3) in ins.tab_text("Gradient check")
+    # Newton's stationary point of the model is where the run went
+    np.testing.assert_allclose(sw.picture.quadratic.newton_point, an.explain_step(c, 0).next_x, rtol=1e-10)
+    for chart in ins.charts():
+        curves = chart.getPlotItem().listDataItems()
+        assert any(ci.getData()[0] is not None and len(ci.getData()[0]) for ci in curves)
+    # log-log error charts
+    assert ins.fd_chart.getPlotItem().ctrl.logXCheck.isChecked()
+    assert ins.linear_error_chart.getPlotItem().ctrl.logYCheck.isChecked()
+
+
+def test_line_search_tab_shows_the_tried_and_chosen_t(make_window, qtbot):
+    c = cfg("rosenbrock", "line-search", (-1.5, 2.0), 8)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(2)
+    e = an.explain_step(c, 2)
+    ls = sw.picture.line_search
+    assert ls.searched and ls.chosen_t == float(e.info["t"])
+    tried = e.info["tried_t"][np.isfinite(e.info["tried_t"])]
+    np.testing.assert_array_equal(ls.tried_t, tried)
+    assert num(ls.chosen_t) in sw.inspector.tab_text("Line search")
+    names = [ci.name() for ci in sw.inspector.line_chart.getPlotItem().listDataItems()]
+    assert "tried t" in names and "chosen t" in names
+
+
+def test_angle_turns_the_linear_approximation_direction(make_window, qtbot):
+    c = cfg("himmelblau", "gd", (0.0, 0.0), 5, lr=0.01)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(1)
+    g = sw.picture.explanation.gradient
+    np.testing.assert_allclose(sw.picture.linear.direction, -g / np.linalg.norm(g), rtol=1e-12)
+    sw.inspector.angle.setValue(90)
+    u = sw.picture.linear.direction
+    assert abs(u @ g) < 1e-12 * np.linalg.norm(g) and sw.picture.angle == 90
+    assert sw.picture.linear.slope == pytest.approx(0, abs=1e-9)
+
+
+def test_click_on_a_path_point_selects_its_step(make_window, qtbot):
+    c = cfg("booth", "gd", (-8.0, 8.0), 30, lr=0.02)
+    w = make_window(c)
+    entry = run_to_end(qtbot, w)
+    start_before = w.side_panel.start()
+    cv = w.contour_view
+    target = entry.x[7, 0]
+    pos = cv.scene_position(*target)
+    QTest.mouseClick(cv.plot_widget.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(round(pos.x()), round(pos.y())))
+    sw = w.see_why
+    # consecutive points may be closer than a pixel apart: the nearest one is selected
+    assert sw.k is not None and np.linalg.norm(entry.x[sw.k, 0] - target) < 0.1
+    assert sw.timeline.step() == sw.k
+    assert w.side_panel.start() == start_before  # not a new start
+    # far from the path: a click sets the start as before
+    pos = cv.scene_position(8.0, -8.0)
+    QTest.mouseClick(cv.plot_widget.viewport(), Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier,
+                     QPoint(round(pos.x()), round(pos.y())))
+    assert w.side_panel.start() != start_before
+
+
+def test_far_steps_replay_without_blocking(make_window, qtbot, monkeypatch):
+    monkeypatch.setattr(see_why, "REPLAY_CHUNK", 50)
+    c = cfg("booth", "gd", (-8.0, 8.0), 400, lr=0.001)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(390)
+    assert sw.picture is None and "Replaying" in sw.inspector.header.text()
+    qtbot.waitUntil(lambda: sw.picture is not None, timeout=10000)
+    assert sw.picture.explanation.k == 390
+    np.testing.assert_array_equal(sw.picture.explanation.x, an.explain_step(c, 390).x)
+
+
+def test_selection_during_a_run_and_after_reset(make_window, qtbot):
+    c = cfg("booth", "gd", (-8.0, 8.0), 100000, lr=0.001)
+    w = make_window(c)
+    w.step()  # a paused run with its first update
+    qtbot.waitUntil(lambda: w.see_why.timeline.slider.maximum() >= 1, timeout=10000)
+    sw = w.see_why
+    sw.timeline.select(1)
+    assert sw.picture is not None and sw.picture.explanation.k == 1
+    assert not sw.select_step(10**7)  # beyond what the window has: refused, nothing breaks
+    w.reset()
+    assert sw.picture is None and "Select a step" in sw.inspector.header.text()
+
+
+def test_changing_the_objective_clears_the_selection(make_window, qtbot):
+    c = cfg("booth", "gd", (-8.0, 8.0), 10, lr=0.02)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(3)
+    sw.layer_actions["arrows"].setChecked(True)
+    assert sw.contour.items_of("arrows")
+    combo = w.side_panel.objective_combo
+    combo.setCurrentIndex(combo.findData("himmelblau"))
+    assert sw.picture is None and not sw.contour.items_of("arrows") and not sw.surface.items_of("arrows")
