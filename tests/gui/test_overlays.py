@@ -74,7 +74,7 @@ def test_arrows_are_drawn_from_the_selected_point(newton_window):
 
 
 def test_quadratic_model_and_hessian_axes_are_analysis_results(newton_window):
-    w, c = newton_window
+    w, _ = newton_window
     sw = w.see_why
     sw.layer_actions["quadratic"].setChecked(True)
     sw.layer_actions["hessian"].setChecked(True)
@@ -108,7 +108,7 @@ def test_himmelblau_critical_points_marked_by_kind(window):
     assert symbols == want
     kinds = sorted(p.data()[0] for p in pts)
     assert kinds == sorted(["minimum"] * 4 + ["maximum"] + ["saddle"] * 4)
-    mx = [p for p in pts if p.data()[0] == "maximum"][0]
+    mx = next(p for p in pts if p.data()[0] == "maximum")
     assert mx.pos().x() == pytest.approx(-0.270845, abs=1e-5) and mx.pos().y() == pytest.approx(-0.923039, abs=1e-5)
     (sc3,) = sw.surface.items_of("critical")
     assert len(sc3.pos) == 9
