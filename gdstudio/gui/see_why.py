@@ -43,7 +43,7 @@ PICK_PIXELS = 9.0
 #: Fraction of the smaller side of the domain used for local pictures (tangent plane, model, axes).
 LOCAL_FRACTION = 0.14
 #: Gradient-like arrows are scaled so the longest is this fraction of the smaller side of the domain.
-ARROW_FRACTION = 0.2
+ARROW_FRACTION = 0.16
 
 #: Optimizer vectors drawn as arrows (StepExplanation.vectors() keys) and their legend text.
 EXTRA_VECTORS = {

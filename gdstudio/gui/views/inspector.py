@@ -36,6 +36,9 @@ if TYPE_CHECKING:  # pragma: no cover
 
 TABS = ("Step", "Hessian", "Gradient check", "Linear approximation", "Line search")
 
+#: Colours of the eigenvector axes in the Hessian chart (v1, v2, ...).
+AXIS_CHART_COLORS = ("#1e88e5", "#e53935", "#43a047")
+
 #: Readout font size (pt): readable on a projector.
 READOUT_PT = 12
 
@@ -69,6 +72,8 @@ def table(rows) -> str:
     for label, value in rows:
         if label is None:
             out.append(f"<tr><td colspan='2'><b>{value}</b></td></tr>")
+        elif label == "":
+            out.append(f"<tr><td colspan='2'>{value}</td></tr>")
         else:
             out.append(f"<tr><td style='padding-right:10px'>{html.escape(label)}</td><td>{value}</td></tr>")
     return "<table cellspacing='2'>" + "".join(out) + "</table>"
@@ -86,7 +91,8 @@ def _chart(title: str, xlabel: str, ylabel: str, log: bool = False) -> pg.PlotWi
     pi.hideButtons()
     if log:
         pi.setLogMode(True, True)
-    pi.addLegend(offset=(6, 6), labelTextSize="9pt")
+    _, fg = theme.chart_colors(w)
+    pi.addLegend(offset=(6, 6), labelTextSize="9pt", labelTextColor=fg)
     w.setMinimumHeight(190)
     return w
 
@@ -247,7 +253,6 @@ class Inspector(QWidget):
         rows += [("det H = λ₁λ₂", num(info.det)), ("tr H = λ₁ + λ₂", num(info.trace))]
         if info.det_trace_verdict is not None:
             rows.append(("det/trace test", info.det_trace_verdict))
-        rows.append((None, ""))
         rows.append(("", html.escape(info.explanation())))
         if p.quadratic is not None:
             q = p.quadratic
@@ -260,10 +265,8 @@ class Inspector(QWidget):
         pi = self.hessian_chart.getPlotItem()
         pi.clear()
         pi.legend.clear()
-        from gdstudio.gui.views.overlays import axis_color
-
         for i in range(len(info.eigenvalues)):
-            c = axis_color(info.eigenvalues[i], p.eigen_tol)
+            c = AXIS_CHART_COLORS[i % len(AXIS_CHART_COLORS)]
             pi.plot(p.axes.ts, p.axes.values[i], pen=pg.mkPen(c, width=2.5), name=f"f along v{i + 1}")
             pi.plot(p.axes.ts, p.axes.model[i], pen=pg.mkPen(c, width=1.5, style=Qt.PenStyle.DashLine),
                     name=f"model, λ{i + 1} = {num(info.eigenvalues[i], 3)}")

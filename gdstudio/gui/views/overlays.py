@@ -62,7 +62,7 @@ KIND_STYLE = {
 
 QUAD_COLOR = "#ff9100"
 TANGENT_COLOR = "#82b1ff"
-CURVE_UP, CURVE_DOWN, CURVE_FLAT = "#00e5ff", "#ff5252", "#bdbdbd"
+CURVE_UP, CURVE_DOWN, CURVE_FLAT = "#76ff03", "#ff4081", "#bdbdbd"
 
 
 def axis_color(eigenvalue: float, tol: float) -> str:
@@ -150,7 +150,7 @@ class ContourOverlays(_Base):
         self.selected.setZValue(40)
         self.plot.addItem(self.selected)
         self.legend = pg.LegendItem(offset=(8, 8), labelTextColor="#ffffff", brush=pg.mkBrush(0, 0, 0, 150),
-                                    labelTextSize="9pt", verSpacing=-6)
+                                    labelTextSize="9pt", verSpacing=-8, colCount=2)
         self.legend.setParentItem(self.vb)
         self.legend.setZValue(60)
         self.legend.setVisible(False)
@@ -236,7 +236,7 @@ class ContourOverlays(_Base):
             width = 3 if i == 0 else 2
             self._add("quadratic", self._isocurve(q.xs, q.ys, q.z, lvl, pg.mkPen(QUAD_COLOR, width=width)), 31)
         if q.newton_point is not None and np.all(np.isfinite(q.newton_point)):
-            self._arrow("quadratic", q.point, q.newton_point, QUAD_COLOR, width=3, style=Qt.PenStyle.DashLine)
+            self._arrow("quadratic", q.point, q.newton_point, QUAD_COLOR, width=3, style=Qt.PenStyle.DashLine, z=31)
             star = pg.ScatterPlotItem([q.newton_point[0]], [q.newton_point[1]], symbol="star", size=22,
                                       pen=pg.mkPen("k", width=1), brush=pg.mkBrush(QUAD_COLOR))
             self._add("quadratic", star, 36)
@@ -348,8 +348,26 @@ class SurfaceOverlays(_Base):
         colors[~inside, 3] = 0.0
         zw = np.where(inside, w[..., 2], 0.0) + 0.5 * self.LIFT
         item = gl.GLSurfacePlotItem(x=w[:, 0, 0], y=w[0, :, 1], z=zw, colors=colors.reshape(-1, 4),
-                                    smooth=False, glOptions=_see_through(), drawEdges=False)
+                                    smooth=False, glOptions=_see_through())
         self._add(layer, item, 5)
+        # a coarse wire grid on the patch shows its shape (a flat colour alone does not)
+        step = max(1, (len(xs) - 1) // 8)
+        wire = []
+        for i in range(0, len(xs), step):
+            wire.append(self._polyline(w[i, :], inside[i, :], zw[i, :]))
+        for j in range(0, len(ys), step):
+            wire.append(self._polyline(w[:, j], inside[:, j], zw[:, j]))
+        segs = np.concatenate([s for s in wire if len(s)]) if any(len(s) for s in wire) else np.zeros((0, 3))
+        if len(segs):
+            self._add(layer, gl.GLLinePlotItem(pos=segs, color=_rgba(color, 0.9), width=1.5, mode="lines",
+                                               antialias=True, glOptions=_see_through()), 6)
+
+    @staticmethod
+    def _polyline(w: np.ndarray, ok: np.ndarray, z: np.ndarray) -> np.ndarray:
+        """Segments (pairs of points) of a grid line, only between visible vertices."""
+        p = np.column_stack([w[:, 0], w[:, 1], z])
+        keep = ok[:-1] & ok[1:]
+        return np.stack([p[:-1][keep], p[1:][keep]], axis=1).reshape(-1, 3)
 
     def _draw_tangent(self, p: StepPicture) -> None:
         t = p.tangent
