@@ -1,7 +1,15 @@
 """Screenshot of the real window: open it, run the first-launch run to the end, save a PNG.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" python scripts/screenshot.py [--out docs/screenshots/main-window.png]
-        [--dark] [--size 1440x900] [--objective NAME]
+        [--dark] [--size 1440x900] [--objective NAME] [--optimizer NAME] [--lr EPS] [--start X,Y]
+        [--epochs N] [--sweep "0.12, 0.1, 0.01, 0.001"]
+
+The README's learning-rate sweep::
+
+    python scripts/screenshot.py --out docs/screenshots/sweep.png --objective quadratic --param kappa=15 \
+        --optimizer gd --start=-4.5,2.5 --epochs 100 --sweep "0.14, 0.1, 0.01, 0.001"
+
+(Hessian eigenvalues 1 and κ = 15: gradient descent is stable for ε < 2/15 ≈ 0.133, so 0.14 diverges.)
 
 ``QWidget.grab()`` of a window holding a QOpenGLWidget may leave the GL area blank, so the 3D view's own
 framebuffer (``grabFramebuffer()``) is painted over its place in the grab.
@@ -60,6 +68,12 @@ def main(argv=None) -> int:
     ap.add_argument("--size", default="1440x900")
     ap.add_argument("--objective", default=None)
     ap.add_argument("--optimizer", default=None)
+    ap.add_argument("--lr", type=float, default=None, help="learning rate ε of the optimizer")
+    ap.add_argument("--start", default=None, help="start point x,y")
+    ap.add_argument("--epochs", type=int, default=None)
+    ap.add_argument("--param", action="append", default=[], metavar="NAME=VALUE",
+                    help="an objective parameter, e.g. kappa=15 (repeatable)")
+    ap.add_argument("--sweep", default=None, help="run a learning-rate sweep over these ε instead of one run")
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args(argv)
 
@@ -80,13 +94,34 @@ def main(argv=None) -> int:
         cfg = cfg.replace(objective=args.objective or cfg.objective, optimizer=args.optimizer or cfg.optimizer,
                           hyperparams=cfg.hyperparams if not args.optimizer else ())
         cfg = RunConfig.create(**{**cfg.to_dict()})
+    if args.lr is not None:
+        cfg = cfg.replace(hyperparams={**cfg.hp, "lr": args.lr})
+    if args.start:
+        cfg = cfg.replace(starts=(tuple(float(v) for v in args.start.split(",")),))
+    if args.epochs is not None:
+        cfg = cfg.replace(epochs=args.epochs)
+    if args.param:
+        cfg = cfg.replace(objective_params={k: float(v) for k, v in (p.split("=", 1) for p in args.param)})
     w, h = (int(v) for v in args.size.split("x"))
     window = MainWindow(cfg)
     window.resize(w, h)
     window.show()
+    if args.sweep:  # the picture is the runs: only the settings dock beside the views
+        from PySide6.QtWidgets import QDockWidget
+
+        for dock in window.findChildren(QDockWidget):
+            if dock is not window.panel_dock:
+                dock.hide()
     window.controller.set_speed(float("inf"))
     window.actions.log_scale.setChecked(True)
-    window.run()
+    if args.sweep:
+        from gdstudio.gui.views.compare import parse_lrs
+
+        if not window.sweep(parse_lrs(args.sweep)):
+            print(f"the sweep did not start: {window.statusBar().currentMessage()}")
+            return 1
+    else:
+        window.run()
     t0 = time.monotonic()
     while window.controller.busy and time.monotonic() - t0 < args.timeout:
         app.processEvents()

@@ -283,3 +283,23 @@ def test_export_of_a_race_equals_the_core_csv(window, qtbot, tmp_path):
     assert window.export_trajectory(str(out))
     write_csv(ref, [run(c) for c in cfgs])
     assert out.read_text() == ref.read_text()
+
+
+def test_a_diverging_path_is_drawn_until_it_leaves_the_map(window, qtbot):
+    [rid] = wait_all(qtbot, window, lambda: window.sweep([0.12]))
+    e = window.model.get(rid)
+    assert e.status == Status.DIVERGED and np.isfinite(e.x[:, 0]).all()  # the data keep every step
+    xd, yd = window.contour_view._runs[rid].path.getData()
+    assert len(xd) == len(e)
+    (x0, x1), (y0, y1) = window.surface.domain
+    mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)  # the views draw a path up to 10 % past the map's edges
+    x, y = e.x[:, 0, 0], e.x[:, 0, 1]
+    far = (x < x0 - mx) | (x > x1 + mx) | (y < y0 - my) | (y > y1 + my)
+    assert far.sum() > 10  # it went far off
+    drawn_far = np.flatnonzero(far & np.isfinite(xd))
+    assert len(drawn_far) >= 1 and drawn_far[0] == np.flatnonzero(far)[0]
+    assert not far[drawn_far - 1].any()  # only the steps that leave the map are drawn out there
+    assert np.isfinite(xd[~far]).all()
+    if window.surface_view.view.isValid():
+        pos = window.surface_view._runs[rid].line.pos
+        assert np.all(np.abs(pos[:, :2]) < 10)  # no line through empty space far from the surface

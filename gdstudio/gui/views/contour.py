@@ -48,6 +48,23 @@ def path_xy(entry: RunEntry) -> tuple[np.ndarray, np.ndarray]:
     return x[:, :, 0].T.ravel(), x[:, :, 1].T.ravel()
 
 
+def leave_map(xs: np.ndarray, ys: np.ndarray, domain, margin: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
+    """Drawing only: a path that leaves the map (a diverging run) is drawn to its first point outside, a line
+    leaving the picture, and not beyond, so its far-off zig-zags do not paint over the map."""
+    if not len(xs):
+        return xs, ys
+    (x0, x1), (y0, y1) = domain[:2]
+    mx, my = margin * (x1 - x0), margin * (y1 - y0)
+    with np.errstate(invalid="ignore"):
+        out = (xs < x0 - mx) | (xs > x1 + mx) | (ys < y0 - my) | (ys > y1 + my)
+    drop = out.copy()
+    drop[1:] &= out[:-1]  # keep the step that leaves
+    drop[0] = False
+    if not drop.any():
+        return xs, ys
+    return np.where(drop, np.nan, xs), np.where(drop, np.nan, ys)
+
+
 class _RunItems:
     """The pyqtgraph items of one run (kept for the run's life; updated with setData)."""
 
@@ -165,6 +182,8 @@ class ContourView(QWidget):
         if items is None:
             return
         xs, ys = path_xy(e)
+        if self.surface is not None:
+            xs, ys = leave_map(xs, ys, self.surface.domain)
         items.halo.setData(xs, ys)
         if len(e) <= MAX_SYMBOLS:
             items.path.setSymbol("o")

@@ -231,6 +231,13 @@ class Surface3DView(QWidget):
         x, f = e.x[idx], e.loss[idx]
         w = s.to_world(x[..., 0], x[..., 1], f)
         w[..., 2] = np.clip(w[..., 2], -0.5 * Z_SPAN, 2.0 * Z_SPAN) + PATH_LIFT
+        # A diverging run leaves the map: stop its path a little past the surface's edge rather than draw
+        # long lines through empty space (the contour map and the loss chart still show where it went).
+        (x0, x1), (y0, y1) = s.domain
+        mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+        with np.errstate(invalid="ignore"):
+            off = (x[..., 0] < x0 - mx) | (x[..., 0] > x1 + mx) | (x[..., 1] < y0 - my) | (x[..., 1] > y1 + my)
+        w[off] = np.nan
         return w
 
     def _redraw(self, e: RunEntry) -> None:
