@@ -39,10 +39,40 @@ SHORTCUTS = (
 )
 
 
+#: LaTeX of the docstrings' formulas as plain symbols (the help view shows text, not typeset maths).
+_SYMBOLS = {
+    "qquad": "    ", "quad": "  ", "nabla": "∇", "varepsilon": "ε", "epsilon": "ϵ", "mu": "μ", "tau": "τ",
+    "lambda": "λ", "alpha": "α", "beta": "β", "gamma": "γ", "sigma": "σ", "rho": "ρ", "xi": "ξ", "eta": "η",
+    "theta": "θ", "delta": "δ", "Delta": "Δ", "varphi": "φ", "phi": "φ", "ge": "≥", "geq": "≥", "le": "≤",
+    "leq": "≤", "cdot": "·", "odot": "⊙", "times": "×", "approx": "≈", "leftarrow": "←", "gets": "←",
+    "to": "→", "infty": "∞", "sim": "~", "top": "ᵀ", "in": "∈", "dots": "…", "ldots": "…", "lVert": "‖",
+    "rVert": "‖", "max": "max", "min": "min", "left": "", "right": "", "big": "", "Big": "", "bigl": "",
+    "bigr": "", "begin": "", "end": "", "mathcal": "", "mathrm": "", "mathbf": "", "text": "",
+    "operatorname": "",
+}
+_ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+
+
+def latex_to_text(tex: str) -> str:
+    """Common LaTeX of the docstrings as readable text (``\\nabla f`` → ``∇ f``); unknown commands stay."""
+    t = tex
+    for _ in range(4):  # innermost first: \frac{m}{\sqrt{v}} takes two rounds
+        t = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", t)
+        t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", t)
+    t = re.sub(r"\\(hat|bar|tilde)\s*\{?(\\[A-Za-z]+|[A-Za-z])\}?",
+               lambda m: _SYMBOLS.get(m.group(2)[1:], m.group(2)) + _ACCENTS[m.group(1)], t)
+    t = re.sub(r"\\begin\{cases\}(.*?)\\end\{cases\}",
+               lambda m: "{ " + m.group(1).replace("&", " if ").replace("\\\\", ";") + " }", t, flags=re.S)
+    t = t.replace("\\,", " ").replace("\\;", " ").replace("\\!", "").replace("\\\\", "\n").replace("*", "")
+    t = re.sub(r"\\([A-Za-z]+)", lambda m: _SYMBOLS.get(m.group(1), m.group(0)), t)
+    t = re.sub(r"(?<![A-Za-z0-9_^])\{([^{}]*)\}", r"\1", t)  # braces that only grouped (not after _ or ^)
+    return t
+
+
 def _inline(text: str) -> str:
     """numpydoc inline markup to HTML: ``code``, :math:`x`, *emphasis*."""
     t = html.escape(text, quote=False)
-    t = re.sub(r":math:`([^`]*)`", r"<i>\1</i>", t)
+    t = re.sub(r":math:`([^`]*)`", lambda m: "<i>" + latex_to_text(m.group(1)) + "</i>", t)
     t = re.sub(r":(?:class|func|meth|data|attr|mod):`~?([^`]*)`", r"<code>\1</code>", t)
     t = re.sub(r"``([^`]*)``", r"<code>\1</code>", t)
     return t
@@ -77,7 +107,7 @@ def docstring_html(doc: str | None) -> str:
             while i < len(lines) and (not lines[i].strip() or lines[i].startswith((" ", "\t"))):
                 block.append(lines[i])
                 i += 1
-            out.append("<pre>" + html.escape(inspect.cleandoc("\n".join(block))) + "</pre>")
+            out.append("<pre>" + html.escape(latex_to_text(inspect.cleandoc("\n".join(block)))) + "</pre>")
             continue
         if not s:
             flush()

@@ -2,7 +2,8 @@
 
 * the contour map and the loss chart go through pyqtgraph's exporters
   (:class:`pyqtgraph.exporters.ImageExporter` for PNG, :class:`~pyqtgraph.exporters.SVGExporter` for SVG),
-  which redraw the plot's scene at the requested size;
+  which redraw the plot at the requested size; where pyqtgraph 0.14's SVG exporter fails (it cannot
+  re-parse some curve paths Qt writes), Qt's :class:`QSvgGenerator` paints the view instead;
 * the 3D view is an OpenGL picture: :meth:`GLViewWidget.grabFramebuffer` gives its pixels (PNG only);
 * "all views" is the window's central area as on screen (``QWidget.grab``, which includes the GL view).
 
@@ -13,6 +14,7 @@ with the reason, which the window shows.
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 from pathlib import Path
@@ -21,6 +23,8 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from gdstudio.gui.main_window import MainWindow
@@ -67,12 +71,43 @@ def render(window: "MainWindow", view: str, fmt: str) -> bytes:
         return _png_bytes(glv.grabFramebuffer())
     import pyqtgraph.exporters as pgx
 
-    scene = _plot_widget(window, view).scene()
+    widget = _plot_widget(window, view)
+    item = widget.getPlotItem()  # the plot with its axes, legend and colour bar
     if fmt == "svg":
-        out = pgx.SVGExporter(scene).export(toBytes=True)
-        return bytes(out)
-    exporter = pgx.ImageExporter(scene)
-    return _png_bytes(exporter.export(toBytes=True))
+        try:
+            return bytes(pgx.SVGExporter(item).export(toBytes=True))
+        except ValueError:
+            # pyqtgraph 0.14's SVG exporter fails to re-parse some paths Qt writes (a curve command
+            # without "x,y", e.g. from round symbols): fall back to Qt's own SVG generator.
+            log.info("pyqtgraph's SVG exporter failed on the %s; using QSvgGenerator", view, exc_info=True)
+            return _qt_svg(widget, VIEWS[view][0])
+    return _png_bytes(pgx.ImageExporter(item).export(toBytes=True))
+
+
+def _qt_svg(widget, title: str) -> bytes:
+    """``widget`` painted into an SVG by Qt (vector paths; images embedded)."""
+    from PySide6.QtCore import QRect
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgGenerator
+
+    data = QByteArray()
+    buf = QBuffer(data)
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    gen = QSvgGenerator()
+    gen.setOutputDevice(buf)
+    gen.setSize(widget.size())
+    gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    gen.setTitle(f"gdstudio: {title}")
+    painter = QPainter(gen)
+    try:
+        widget.render(painter)
+    finally:
+        painter.end()
+    buf.close()
+    out = bytes(data.data())
+    if not out.strip():
+        raise ValueError("the view could not be drawn as SVG")
+    return out
 
 
 def write_atomic(path: str | os.PathLike, data: bytes) -> Path:

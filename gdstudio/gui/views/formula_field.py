@@ -280,7 +280,7 @@ class FormulaField(QWidget):
             act = QAction(f if len(f) <= 60 else f[:57] + "…", self.recent_menu)
             act.setToolTip(f)
             act.setData(f)
-            act.triggered.connect(lambda _=False, f=f: self.set_formula(f))
+            act.triggered.connect(lambda _=False, f=f: self.set_formula(f, title=""))
             self.recent_menu.addAction(act)
         if not formulas:
             act = self.recent_menu.addAction("(no recent formulas yet)")

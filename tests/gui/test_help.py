@@ -1,0 +1,83 @@
+"""Help (F1) and About: generated from the core's registry, every optimizer and formula word listed."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from PySide6.QtGui import QKeySequence
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from gdstudio import __version__
+from gdstudio.core import formula as F
+from gdstudio.core.optimizers import OPTIMIZERS
+from gdstudio.gui.help import HelpDialog, about_html, docstring_html, latex_to_text, optimizer_html
+
+pytestmark = pytest.mark.gui
+
+
+def plain(html_text: str) -> str:
+    import html
+
+    return html.unescape(re.sub(r"<[^>]+>", "", html_text))
+
+
+def test_help_has_a_page_per_optimizer_from_the_registry(qtbot):
+    d = HelpDialog()
+    qtbot.addWidget(d)
+    topics = [d.topics.item(i).text() for i in range(d.topics.count())]
+    for name, cls in OPTIMIZERS.items():
+        assert cls.title in topics
+        page = plain(d.pages[cls.title])
+        assert cls.rule in page
+        for h in cls.hyperparams:
+            assert h.name in page and h.range_text() in page
+        if cls.reference:
+            assert cls.reference in page
+        first = (cls.__doc__ or "").strip().split("\n")[0]
+        assert plain(docstring_html(first)).strip()[:30] in page  # the docstring itself, not a copy
+        assert ">>>" not in page  # doctests are left out
+    page = plain(d.pages["Your own function"])
+    for w in F.HELP:
+        assert w.example in page and w.help in page
+
+
+def test_every_formula_block_is_readable_text():
+    for name in OPTIMIZERS:
+        assert not re.findall(r"\\[A-Za-z]+", optimizer_html(name)), name  # no LaTeX command left over
+    assert latex_to_text(r"x_{k+1} = x_k - \varepsilon \nabla f(x_k)") == "x_{k+1} = x_k - ε ∇ f(x_k)"
+    assert latex_to_text(r"\frac{m}{\sqrt{v} + \epsilon}") == "(m)/(√(v) + ϵ)"
+
+
+def test_f1_opens_help_on_the_current_optimizer(window, qtbot):
+    assert window.actions.help.shortcut() == QKeySequence(QKeySequence.StandardKey.HelpContents)
+    window.actions.help.trigger()
+    d = window._help
+    assert d is not None and d.isVisible()
+    cls = OPTIMIZERS[window.side_panel.optimizer_name()]
+    assert d.topics.currentItem().text() == cls.title
+    assert cls.rule in d.browser.toPlainText()
+    d.close()
+
+
+def test_about_box(window, qtbot):
+    window.actions.about.trigger()
+    box = next(w for w in QApplication.topLevelWidgets() if isinstance(w, QMessageBox) and w.isVisible())
+    text = plain(box.text())
+    assert __version__ in text and "Licence: MIT" in text and "http" not in box.text()
+    box.close()
+
+
+def test_menus_and_shortcuts(window):
+    a = window.actions
+    keys = {
+        a.open_session: "Ctrl+O", a.save_session: "Ctrl+S", a.export_csv: "Ctrl+E", a.quit: "Ctrl+Q",
+        a.run: "F5", a.pause: "Space", a.step: "F10", a.reset: "Ctrl+R", a.help: "F1",
+    }
+    for act, key in keys.items():
+        assert act.shortcut().toString() == key, act.text()
+    menus = {m.title().replace("&", ""): [x.text().replace("&", "") for x in m.actions()]
+             for m in (act.menu() for act in window.menuBar().actions())}
+    assert {"Open session…", "Save session…", "Export trajectory…", "Export image", "Quit"} <= set(menus["File"])
+    assert {"Run", "Pause", "Step", "Reset"} <= set(menus["Run"])
+    assert {"gdstudio Help", "About gdstudio"} <= set(menus["Help"])
