@@ -88,12 +88,13 @@ def test_stale_compiles_are_dropped():
     field = FormulaField()
     seen = []
     field.sig_objective_ready.connect(lambda o: seen.append(o.formula))
-    field.set_formula("x^2 + y^2", check=False)
-    field.check_now()
+    field.set_formula("x^4 + y^4", check=False)
+    field._on_edited()  # an edit: whatever was compiling is stale
     gen = field._generation
-    field.set_formula("x^4 + y^4")  # newer text, checked at once
-    field._on_done(gen, F.FormulaObjective("x^2 + y^2"), None)  # the older result arrives late
-    assert "x^2 + y^2" not in seen
+    field._on_done(gen - 1, F.FormulaObjective("x^2 + y^2"), None)  # an older compile ends late
+    assert seen == [] and field.objective is None
+    field._on_done(gen, F.FormulaObjective("x^4 + y^4"), None)
+    assert seen == ["x^4 + y^4"]
     field.shutdown()
 
 

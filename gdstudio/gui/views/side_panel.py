@@ -254,10 +254,12 @@ class SidePanel(QScrollArea):
         self.formula_label.setToolTip(objective.notes or objective.describe())
 
     def _drop_custom_item(self) -> None:
-        # The custom entry (data EXPR_PREFIX) is permanent; only its tooltip follows the formula shown.
+        # The custom entry (data EXPR_PREFIX) is permanent; its text and tooltip follow the formula shown.
         i = self.objective_combo.findData(EXPR_PREFIX)
-        tip = f"{self._custom.title}: f = {self._custom.formula}" if self._custom is not None else \
-            "Type a formula of your own"
+        c = self._custom
+        text = CUSTOM_TEXT if c is None else f"Your own: {c.title}"
+        self.objective_combo.setItemText(i, text if len(text) <= 44 else text[:43] + "…")
+        tip = f"{c.title}: f = {c.formula}" if c is not None else "Type a formula of your own"
         self.objective_combo.setItemData(i, tip, Qt.ItemDataRole.ToolTipRole)
 
     def _build_objective_form(self, values: dict[str, Any] | None = None) -> None:
