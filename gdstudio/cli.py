@@ -6,6 +6,7 @@ Examples::
     gdstudio run --objective quadratic --param kappa=50 --optimizer momentum --set momentum=0.9 --start 4 1
     gdstudio run --objective "expr:sin(x)*cos(y) + 0.1*(x^2 + y^2)" --optimizer adam --start 2 2
     gdstudio list
+    gdstudio saved.gdsession            # opens the window with a saved session
 
 Errors in the arguments (unknown names, malformed numbers, non-finite starts, negative epochs, a key the
 optimizer does not have) exit with status 2 and one line naming the problem and the valid choices.
@@ -189,6 +190,10 @@ def cmd_list(out=None) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if any(t.endswith(".gdsession") for t in argv) and not any(t in ("run", "list") for t in argv):
+        from gdstudio.gui.app import main as gui_main  # `gdstudio SESSION.gdsession`: open it in the window
+
+        return gui_main(argv)
     parser = build_parser()
     try:
         a = parser.parse_args(argv)

@@ -29,7 +29,7 @@ def type_formula(qtbot, field, text):
     QTest.keyClicks(field.formula_edit, text)
 
 
-def test_typed_formula_changes_the_surface_and_runs(window, qtbot):
+def test_typed_formula_changes_the_surface_and_runs(window, qtbot, tmp_path):
     field = choose_custom(window, qtbot)
     assert field.isVisible() and window.objective.spec() == EXPR_PREFIX + field.text()
     before = np.array(window.contour_view.image.image, copy=True)
@@ -48,6 +48,11 @@ def test_typed_formula_changes_the_surface_and_runs(window, qtbot):
     assert e.config.objective == "expr:x^2 + 3*y^2"
     ref = run(e.config)
     np.testing.assert_array_equal(e.result.trajectories[0].x, ref.trajectories[0].x)
+    # the CSV says which formula produced it
+    csv = tmp_path / "custom.csv"
+    assert window.export_trajectory(str(csv))
+    header, first = csv.read_text(encoding="utf-8").splitlines()[:2]
+    assert dict(zip(header.split(","), first.split(",")))["objective"] == "expr:x^2 + 3*y^2"
     # the formula that ran is in the recent list (most recent first)
     assert window.settings.recent_formulas[0] == "x^2 + 3*y^2"
     assert field.recent()[0] == "x^2 + 3*y^2"

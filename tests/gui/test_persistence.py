@@ -134,3 +134,18 @@ def test_quit_after_shows_the_window_and_exits_zero(tmp_path):
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the window was really shown
     # closing saved the settings to the store named by the environment, not the user's
     assert S.load(S.open_store(str(tmp_path / "s.ini"))).window_geometry
+
+
+def test_command_line_opens_a_session(tmp_path):
+    """`gdstudio SESSION.gdsession` opens the window with the session (what the .desktop entry's %f does)."""
+    from gdstudio.core import session as sess
+
+    s = sess.Session("booth", runs=(sess.SessionRun(RunConfig.create("booth", "gd", [[1.0, 2.0]], epochs=5,
+                                                                     hyperparams={"lr": 0.01})),))
+    path = sess.save(tmp_path / "mine.gdsession", s)
+    ini = tmp_path / "s.ini"
+    env = dict(os.environ, GDSTUDIO_SETTINGS=str(ini), XDG_STATE_HOME=str(tmp_path / "state"))
+    proc = subprocess.run([sys.executable, "-m", "gdstudio", str(path), "--quit-after", "2"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert S.load(S.open_store(str(ini))).objective == "booth"  # the window showed the session's objective
