@@ -118,6 +118,20 @@ def test_title_and_enter_commit(window, qtbot):
     with qtbot.waitSignal(window.sig_objective_changed, timeout=10000):
         act.trigger()
     assert window.objective.spec() == "expr:(x-1)^2 + (y+2)^2"
+    # to a built-in and back: the formula is the objective again, without retyping
+    combo = window.side_panel.objective_combo
+    combo.setCurrentIndex(combo.findData("booth"))
+    assert window.objective.name == "booth" and not field.isVisible()
+    with qtbot.waitSignal(window.sig_objective_changed, timeout=10000):
+        combo.setCurrentIndex(combo.findData(EXPR_PREFIX))
+    assert window.objective.spec() == "expr:(x-1)^2 + (y+2)^2" and field.isVisible()
+    # Enter on the unchanged formula keeps the runs
+    with qtbot.waitSignal(window.sig_all_finished, timeout=20000):
+        window.run()
+    n = len(window.model)
+    with qtbot.waitSignal(field.sig_committed, timeout=10000):
+        QTest.keyClick(field.formula_edit, Qt.Key.Key_Return)
+    assert len(window.model) == n > 0
 
 
 def test_undefined_region_is_a_gap_and_a_run_there_ends_clearly(make_window, qtbot):

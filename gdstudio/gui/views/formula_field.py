@@ -342,7 +342,7 @@ class FormulaField(QWidget):
             self._refuse(exc)
             return
         if self._applied == (text, title, self._domain_key(domain)) and self.objective is not None:
-            self._accept(self.objective, hand_on=False)
+            self._accept(self.objective, hand_on=True)  # compiled already (e.g. back from a built-in)
             return
         self._show_message("checking…", ok=True)
         if self._executor is None:

@@ -292,6 +292,8 @@ class SidePanel(QScrollArea):
 
     def _on_formula_ready(self, objective: Objective) -> None:
         """The formula field compiled a valid formula: it becomes the objective (the views redraw)."""
+        if objective is self._custom:
+            return  # already shown (Enter on an unchanged formula): the runs stay
         self._custom = objective
         self.objective_combo.blockSignals(True)
         self.objective_combo.setCurrentIndex(self.objective_combo.findData(EXPR_PREFIX))
