@@ -136,6 +136,7 @@ class MainWindow(QMainWindow):
                 from gdstudio.gui import persistence
 
                 persistence.restore(self, self.settings)
+                persistence.remember_hyperparams(self)
             self._update_actions()
             self._update_status()
         except BaseException:

@@ -127,4 +127,31 @@ def restore(window: "MainWindow", s: S.Settings) -> None:
     window.actions.speed.set_speed(math.inf if s.speed >= S.SPEED_RANGE[1] else s.speed)
 
 
-__all__ = ["capture", "config_from_settings", "pack_splitters", "restore", "unpack_splitters"]
+def remember_hyperparams(window: "MainWindow") -> None:
+    """Keep each optimizer's last hyperparameters in ``window.settings`` while the window lives, and give them
+    back when that optimizer is chosen again (windows with a settings store)."""
+    from gdstudio.core.optimizers import optimizer_class
+
+    panel = window.side_panel
+
+    def on_changed() -> None:
+        try:
+            hp = panel.hp_form.values()
+        except ValueError:
+            return  # an invalid field is not remembered
+        window.settings = dataclasses.replace(
+            window.settings, hyperparams={**window.settings.hyperparams, panel.optimizer_name(): hp})
+
+    def on_optimizer() -> None:
+        name = panel.optimizer_name()
+        remembered = window.settings.hyperparams_for(name)
+        if remembered:
+            cls = optimizer_class(name)
+            panel.hp_form.set_specs(cls.hyperparams, remembered, rule=cls.rule)
+
+    panel.hp_form.sig_changed.connect(on_changed)
+    panel.optimizer_combo.currentIndexChanged.connect(on_optimizer)
+
+
+__all__ = ["capture", "config_from_settings", "pack_splitters", "remember_hyperparams", "restore",
+           "unpack_splitters"]

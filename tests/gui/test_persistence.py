@@ -149,3 +149,24 @@ def test_command_line_opens_a_session(tmp_path):
                           capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert S.load(S.open_store(str(ini))).objective == "booth"  # the window showed the session's objective
+
+
+def test_each_optimizer_keeps_its_hyperparameters(open_window, tmp_path):
+    ini = str(tmp_path / "settings.ini")
+    w = open_window(S.open_store(ini))
+    panel = w.side_panel
+    combo = panel.optimizer_combo
+    combo.setCurrentIndex(combo.findData("gd"))
+    lr = panel.hp_form.editors["lr"]
+    lr.setText("0.125")
+    lr.editingFinished.emit()
+    combo.setCurrentIndex(combo.findData("adam"))
+    assert panel.hp_form.values()["lr"] != 0.125
+    combo.setCurrentIndex(combo.findData("gd"))
+    assert panel.hp_form.values()["lr"] == 0.125
+    combo.setCurrentIndex(combo.findData("adam"))
+    w.close()
+    w2 = open_window(S.open_store(ini))
+    assert w2.side_panel.optimizer_name() == "adam"
+    w2.side_panel.optimizer_combo.setCurrentIndex(w2.side_panel.optimizer_combo.findData("gd"))
+    assert w2.side_panel.hp_form.values()["lr"] == 0.125
