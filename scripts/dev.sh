@@ -39,7 +39,7 @@ if [ ! -x .venv/bin/python ]; then
   echo "== creating .venv"
   python3 -m venv .venv
 fi
-extra=""; [ "$what" = test ] && extra="[test]"
+extra=""; [ "$what" = test ] && extra="[test,package]"
 echo "== installing gdstudio${extra} into .venv"
 .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}"
 
