@@ -36,8 +36,12 @@ from gdstudio.gui.views.overlays import (
 )
 from gdstudio.gui.views.timeline import Timeline
 
+#: Initial width of the See why dock (pixels); the user resizes it, the layout is remembered.
+DOCK_WIDTH = 400
 #: Steps replayed per timer tick when a far step is asked for.
 REPLAY_CHUNK = 4000
+#: While scrubbing, at most one picture per this many milliseconds (each takes about 0.1 s to compute and draw).
+THROTTLE_MS = 120
 #: A click within this many pixels of a path point selects that step.
 PICK_PIXELS = 9.0
 #: Fraction of the smaller side of the domain used for local pictures (tangent plane, model, axes).
@@ -176,6 +180,12 @@ class SeeWhy(QObject):
         self.angle = 0.0
         self._explainers: dict[tuple[int, int], analysis.RunExplainer] = {}
         self._critical: dict[int, tuple[CriticalPoint, ...]] = {}
+        # Throttle: a selection is computed at once, then at most once per THROTTLE_MS while the user scrubs.
+        self._throttle = QTimer(self)
+        self._throttle.setSingleShot(True)
+        self._throttle.setInterval(THROTTLE_MS)
+        self._throttle.timeout.connect(self._on_throttle)
+        self._pending = False
         self._replay = QTimer(self)
         self._replay.setInterval(0)
         self._replay.timeout.connect(self._replay_tick)
@@ -222,6 +232,7 @@ class SeeWhy(QObject):
 
     def clear_selection(self) -> None:
         self._replay.stop()
+        self._pending = False
         self.k = None
         self.picture = None
         self.contour.show_step(None)
@@ -251,9 +262,9 @@ class SeeWhy(QObject):
         return self.select_step(k, start, rid)
 
     def _on_timeline(self, start: int, k: int) -> None:
-        self._select(start, k)
+        self._select(start, k, throttled=self.timeline.slider.isSliderDown())
 
-    def _select(self, start: int, k: int) -> None:
+    def _select(self, start: int, k: int, throttled: bool = False) -> None:
         self.start, self.k = start, k
         self._replay.stop()
         ex = self._explainer()
@@ -263,8 +274,20 @@ class SeeWhy(QObject):
         if k + 1 > ex.recorded + REPLAY_CHUNK:
             self.inspector.show_message(f"Replaying the run to step {k:,}…")
             self._replay.start()
+        elif throttled and self._throttle.isActive():
+            self._pending = True  # dragging the slider: the latest position is drawn when the timer fires
         else:
+            self._pending = False
             self._compute()
+            if throttled:
+                self._throttle.start()
+
+    def _on_throttle(self) -> None:
+        if self._pending:
+            self._pending = False
+            if self.k is not None and not self._replay.isActive():
+                self._compute()
+                self._throttle.start()
 
     def _explainer(self) -> analysis.RunExplainer | None:
         e = self.model.get(self.run_id) if self.run_id is not None else None
@@ -300,8 +323,9 @@ class SeeWhy(QObject):
             return
         try:
             step = ex.explain(self.k)
-            pic = build_picture(e.objective, step, self.window.surface.domain, run_id=e.run_id, start=self.start,
-                                run_label=e.label, angle=self.angle)
+            with np.errstate(all="ignore"):  # a diverged point may overflow: the readouts show inf/nan
+                pic = build_picture(e.objective, step, self.window.surface.domain, run_id=e.run_id,
+                                    start=self.start, run_label=e.label, angle=self.angle)
         except (ValueError, FloatingPointError, np.linalg.LinAlgError) as exc:
             self.picture = None
             self.contour.show_step(None)
@@ -403,6 +427,7 @@ def install(window: QMainWindow) -> SeeWhy:
     dock.setWidget(body)
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     sw.dock = dock
+    window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
     view_menu = next((a.menu() for a in window.menuBar().actions()
                       if a.menu() is not None and a.text().replace("&", "") == "View"), None)
     menu = QMenu("See &why", window)

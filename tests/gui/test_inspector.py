@@ -179,3 +179,19 @@ def test_changing_the_objective_clears_the_selection(make_window, qtbot):
     combo = w.side_panel.objective_combo
     combo.setCurrentIndex(combo.findData("himmelblau"))
     assert sw.picture is None and not sw.contour.items_of("arrows") and not sw.surface.items_of("arrows")
+
+
+def test_dragging_the_slider_is_throttled_but_ends_on_the_last_position(make_window, qtbot):
+    c = cfg("booth", "gd", (-8.0, 8.0), 60, lr=0.02)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    computed = []
+    sw.sig_picture.connect(lambda p: computed.append(None if p is None else p.explanation.k))
+    sw.timeline.slider.setSliderDown(True)
+    for k in range(1, 41):
+        sw.timeline.slider.setValue(k)
+    assert computed == [1]  # one picture at once, the rest coalesced
+    qtbot.waitUntil(lambda: computed[-1] == 40, timeout=3000)
+    sw.timeline.slider.setSliderDown(False)
+    assert len(computed) < 5 and sw.picture.explanation.k == 40 and sw.timeline.step() == 40

@@ -157,6 +157,7 @@ class ContourOverlays(_Base):
         self._heads: list[tuple[pg.ArrowItem, np.ndarray, np.ndarray]] = []
         self.vb.sigRangeChanged.connect(self._orient_heads)
         self.vb.sigResized.connect(self._orient_heads)
+        self.vb.sigResized.connect(self._fit_legend)
 
     def _add(self, layer: str, item, z: float = 30) -> None:
         item.setZValue(z)
@@ -286,7 +287,14 @@ class ContourOverlays(_Base):
             else:
                 sample = pg.ScatterPlotItem(symbol=symbol, brush=pg.mkBrush(color), pen=pg.mkPen("k"), size=14)
             self.legend.addItem(sample, text)
-        self.legend.setVisible(bool(entries))
+        self._fit_legend()
+
+    def _fit_legend(self, *_args) -> None:
+        """Show the legend only where it leaves most of the map visible (the inspector lists the same colours)."""
+        has = bool(self.legend.items)
+        rect = self.vb.boundingRect()
+        lw, lh = self.legend.boundingRect().width(), self.legend.boundingRect().height()
+        self.legend.setVisible(has and lw <= 0.75 * rect.width() and lh <= 0.45 * rect.height())
 
 
 # ------------------------------------------------------------------------------------------------
