@@ -150,7 +150,7 @@ class ContourOverlays(_Base):
         self.selected.setZValue(40)
         self.plot.addItem(self.selected)
         self.legend = pg.LegendItem(offset=(8, 8), labelTextColor="#ffffff", brush=pg.mkBrush(0, 0, 0, 150),
-                                    labelTextSize="9pt", verSpacing=-8, colCount=2)
+                                    labelTextSize="9pt")
         self.legend.setParentItem(self.vb)
         self.legend.setZValue(60)
         self.legend.setVisible(False)
