@@ -195,3 +195,25 @@ def test_dragging_the_slider_is_throttled_but_ends_on_the_last_position(make_win
     qtbot.waitUntil(lambda: computed[-1] == 40, timeout=3000)
     sw.timeline.slider.setSliderDown(False)
     assert len(computed) < 5 and sw.picture.explanation.k == 40 and sw.timeline.step() == 40
+
+
+def test_each_start_of_a_multi_start_run_is_explained(make_window, qtbot):
+    c = RunConfig.create("himmelblau", "gd", starts=[(0.0, 0.0), (-2.0, 2.0)], epochs=15, hyperparams={"lr": 0.01})
+    w = make_window(c)
+    with qtbot.waitSignal(w.sig_all_finished, timeout=20000):
+        w.start_runs([c])  # the panel describes one start; several come from start_runs
+    sw = w.see_why
+    assert sw.timeline.start_spin.isVisibleTo(sw.timeline) and sw.timeline.start_spin.maximum() == 1
+    sw.timeline.start_spin.setValue(1)
+    sw.timeline.select(4)
+    e = an.explain_step(c, 4, start=1)
+    assert sw.picture.start == 1
+    np.testing.assert_array_equal(sw.picture.explanation.x, e.x)
+    np.testing.assert_array_equal(sw.picture.explanation.update, e.update)
+
+
+def test_the_see_why_menu_is_in_the_view_menu(window):
+    view = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "View")
+    assert window.see_why.menu.menuAction() in view.actions()
+    texts = [a.text() for a in window.see_why.menu.actions()]
+    assert any("panel" in t for t in texts)
