@@ -193,11 +193,15 @@ def test_race_advances_all_runs_together(window, qtbot):
     entries = [("gd", {"lr": 0.01}), ("adam", {"lr": 0.1})]
     window.side_panel.epochs_spin.setValue(100_000)
     ids = window.race(entries)
-    qtbot.waitUntil(lambda: all(len(window.model.get(i)) > 5 for i in ids), timeout=5000)
+    runs = [window.model.get(i) for i in ids]
+    # Both move while neither has ended (100,000 epochs at 200 steps/s): side by side, not one after the other.
+    qtbot.waitUntil(lambda: all(len(e) > 5 for e in runs), timeout=5000)
+    assert all(e.running for e in runs)
     window.pause()
-    qtbot.wait(150)
-    lens = [len(window.model.get(i)) for i in ids]
-    assert abs(lens[0] - lens[1]) <= 2  # animated side by side, not one after the other
+    qtbot.wait(200)
+    before = [e.last_k for e in runs]
+    window.step()  # one step of every run going
+    qtbot.waitUntil(lambda: all(e.last_k > k for e, k in zip(runs, before)), timeout=5000)
     window.reset()
     assert len(window.model) == 0
 
