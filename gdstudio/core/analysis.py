@@ -1313,6 +1313,14 @@ class StepLineSearch:
     chosen_f: float | None
     searched: bool
 
+    @property
+    def zoom(self) -> float:
+        """A ``t`` range ``[0, zoom]`` that shows the chosen step well: 4·t when the search shrank t more
+        than fourfold, else the whole profile."""
+        top = float(self.profile.ts[-1]) if self.profile.ts.size else 1.0
+        t = self.chosen_t
+        return 4 * t if t and 0 < 4 * t < top else top
+
 
 def step_line_search(objective: Objective, step: StepExplanation, n: int = 121) -> StepLineSearch | None:
     r"""The line-search chart of an explained step (None when no direction is known).
@@ -1322,7 +1330,8 @@ def step_line_search(objective: Objective, step: StepExplanation, n: int = 121) 
     ``line-search`` and :math:`-B_k \nabla f` for BFGS). With no step taken (a failed search) it is
     :math:`-B_k\nabla f` (BFGS) or :math:`-\nabla f`. Other optimizers get :math:`\varphi(t) = f(x_k + t\,
     \Delta x)` with ``t = 1`` the step taken. ``profile.ts`` runs from 0 to 1.25 times the largest
-    trial (or 2 for other optimizers), ``n`` points.
+    trial (or 2 for other optimizers), ``n`` points, plus ``n`` points on :math:`[0, 4t]` when the chosen
+    ``t`` is far below the largest trial (so the chart can zoom on it: :attr:`StepLineSearch.zoom`).
     """
     n = _resolution(n)
     info = step.info
@@ -1346,6 +1355,8 @@ def step_line_search(objective: Objective, step: StepExplanation, n: int = 121) 
         label = "−B∇f (quasi-Newton direction)" if step.optimizer == "bfgs" else "−∇f (steepest descent)"
         top = max(float(np.max(tried_t)) if tried_t.size else 0.0, t or 0.0) or 1.0
         ts = np.linspace(0.0, 1.25 * top, n)
+        if t and 0 < 4 * t < top:  # backtracking shrank t by decades: sample its neighbourhood densely too
+            ts = np.union1d(ts, np.linspace(0.0, 4 * t, n))
     else:
         if upd is None or not np.all(np.isfinite(upd)) or not np.any(upd):
             return None

@@ -461,6 +461,9 @@ def test_step_line_search_recovers_the_search_direction():
     i = np.searchsorted(ls.profile.ts, ls.tried_t)
     np.testing.assert_allclose(ls.profile.values[i], ls.tried_f, rtol=1e-12)
     assert ls.chosen_f == pytest.approx(e.next_value)
+    # backtracking shrank t from 1 to 1/1024: the profile is dense on [0, 4t] too, for the zoomed chart
+    assert ls.chosen_t < 0.01 and ls.zoom == pytest.approx(4 * ls.chosen_t)
+    assert np.sum(ls.profile.ts <= ls.zoom) >= 100
     e = an.explain_step(cfg("rosenbrock", "bfgs", starts=((-1.5, 2.0),), epochs=30), 6)
     ls = an.step_line_search(f, e)
     np.testing.assert_allclose(ls.direction, -e.inverse_hessian @ e.gradient, rtol=1e-9)

@@ -347,3 +347,8 @@ class Inspector(QWidget):
         if ls.chosen_t is not None and ls.chosen_f is not None:
             pi.plot([ls.chosen_t], [ls.chosen_f], pen=None, symbol="star", symbolSize=18, symbolBrush="#e53935",
                     name="chosen t")
+        # Show the chosen step (wheel to zoom out to every trial); y fits what is in view.
+        vb = pi.getViewBox()
+        vb.setAutoVisible(y=True)
+        vb.enableAutoRange(y=True)
+        pi.setXRange(0.0, ls.zoom, padding=0.02)
