@@ -63,10 +63,17 @@ STATUS_TEXT = {
 }
 
 
-def default_csv_name(config: RunConfig) -> str:
-    """``rosenbrock-momentum.csv``; a custom formula is called ``custom``."""
+def default_csv_name(config: RunConfig, *more: RunConfig) -> str:
+    """``rosenbrock-momentum.csv``; a custom formula is called ``custom``. Several runs:
+    ``booth-gd-3-runs.csv`` (one optimizer), ``booth-gd-momentum-adam.csv`` (a race)."""
     obj = "custom" if config.objective.startswith("expr:") else config.objective
-    name = f"{obj}-{config.optimizer}"
+    opts = list(dict.fromkeys(c.optimizer for c in (config, *more)))
+    if not more:
+        name = f"{obj}-{config.optimizer}"
+    elif len(opts) == 1:
+        name = f"{obj}-{opts[0]}-{len(more) + 1}-runs"
+    else:
+        name = f"{obj}-" + "-".join(opts[:4])
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".csv"
 
 
@@ -365,7 +372,8 @@ class MainWindow(QMainWindow):
             QMessageBox.information(self, "Export trajectory", "There is no run to export yet: press Run first.")
             return False
         if path is None:
-            path, _ = QFileDialog.getSaveFileName(self, "Export trajectory", default_csv_name(results[0].config),
+            name = default_csv_name(*(r.config for r in results))
+            path, _ = QFileDialog.getSaveFileName(self, "Export trajectory", name,
                                                   "CSV files (*.csv);;All files (*)")
             if not path:
                 return False

@@ -307,3 +307,12 @@ def test_a_diverging_path_is_drawn_until_it_leaves_the_map(window, qtbot):
     if window.surface_view.view.isValid():
         pos = window.surface_view._runs[rid].line.pos
         assert np.all(np.abs(pos[:, :2]) < 10)  # no line through empty space far from the surface
+
+
+def test_default_file_name_of_several_runs():
+    from gdstudio.gui.main_window import default_csv_name
+
+    assert default_csv_name(BOOTH) == "booth-gd.csv"
+    assert default_csv_name(*sweep_configs(BOOTH, DEFAULT_SWEEP)) == "booth-gd-3-runs.csv"
+    race = race_configs(BOOTH, [("gd", {}), ("momentum", {}), ("adam", {})])
+    assert default_csv_name(*race) == "booth-gd-momentum-adam.csv"
