@@ -2,8 +2,10 @@
 
 * the contour map and the loss chart go through pyqtgraph's exporters
   (:class:`pyqtgraph.exporters.ImageExporter` for PNG, :class:`~pyqtgraph.exporters.SVGExporter` for SVG),
-  which redraw the plot at the requested size; where pyqtgraph 0.14's SVG exporter fails (it cannot
-  re-parse some curve paths Qt writes), Qt's :class:`QSvgGenerator` paints the view instead;
+  which redraw the plot at the requested size. pyqtgraph 0.14's SVG exporter cannot re-parse some paths
+  Qt 6.11 writes (a curve command without "x,y") and fails on both plots here; then Qt's
+  :class:`QSvgGenerator` paints the view instead, at the widget's own resolution (pyqtgraph's axes replay
+  cached QPictures, which a device of another resolution would scale, shifting the axes);
 * the 3D view is an OpenGL picture: :meth:`GLViewWidget.grabFramebuffer` gives its pixels (PNG only);
 * "all views" is the window's central area as on screen (``QWidget.grab``, which includes the GL view).
 
@@ -97,6 +99,9 @@ def _qt_svg(widget, title: str) -> bytes:
     gen.setOutputDevice(buf)
     gen.setSize(widget.size())
     gen.setViewBox(QRect(0, 0, widget.width(), widget.height()))
+    # the widget's own resolution: pyqtgraph's axes replay cached QPictures, which a device of another
+    # resolution (QSvgGenerator's default is 72 dpi) would scale
+    gen.setResolution(widget.logicalDpiX())
     gen.setTitle(f"gdstudio: {title}")
     painter = QPainter(gen)
     try:

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from gdstudio.gui import image_export
 
@@ -86,3 +86,35 @@ def test_menu_has_one_entry_per_view(window):
     assert set(window.actions.export_image) == set(image_export.VIEWS)
     menu = window.findChild(type(window.menuBar().actions()[0].menu()), "export_image_menu")
     assert menu is not None and len(menu.actions()) == len(image_export.VIEWS)
+
+
+@pytest.mark.parametrize("view", ["contour", "loss"])
+def test_svg_draws_what_the_screen_shows(finished, view):
+    """The SVG, drawn back by Qt, matches the view on screen: axes, image and path in the same places (an
+    SVG drawn at another resolution than the screen's had its axes shifted: 2.5–3.7 % of pixels differed
+    against 1.5–1.8 % when right)."""
+    from PySide6.QtGui import QPainter
+    from PySide6.QtSvg import QSvgRenderer
+    from PySide6.QtWidgets import QDockWidget
+
+    for d in finished.findChildren(QDockWidget):  # give the views their room
+        if d is not finished.panel_dock:
+            d.hide()
+    finished.resize(1200, 800)
+    QApplication.processEvents()
+    widget = image_export._plot_widget(finished, view)
+    renderer = QSvgRenderer(image_export.render(finished, view, "svg"))
+    img = QImage(widget.size(), QImage.Format.Format_ARGB32)
+    img.fill(0xFFFFFFFF)
+    p = QPainter(img)
+    renderer.render(p)
+    p.end()
+
+    def rgb(image):
+        image = image.convertToFormat(QImage.Format.Format_RGBA8888)
+        a = np.frombuffer(image.constBits(), np.uint8, image.sizeInBytes()).reshape(image.height(), -1)
+        return a[:, : 4 * image.width()].reshape(image.height(), image.width(), 4)[..., :3].astype(int)
+
+    a, b = rgb(img), rgb(widget.grab().toImage())
+    assert a.shape == b.shape
+    assert (np.abs(a - b).max(-1) > 64).mean() < 0.02
