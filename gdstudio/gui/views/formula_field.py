@@ -157,8 +157,8 @@ class FormulaField(QWidget):
         lay.addLayout(row)
 
         row = QHBoxLayout()
-        lbl = QLabel("f(x, y) =")
-        row.addWidget(lbl)
+        row.addWidget(QLabel("f(x, y) ="))
+        row.addStretch(1)
         self.formula_edit = QLineEdit()
         self.formula_edit.setFont(mono)
         self.formula_edit.setMaxLength(F.MAX_LENGTH)
@@ -168,9 +168,8 @@ class FormulaField(QWidget):
                                      "(F1 or ? for the full list). Checked as you type; Enter to keep it "
                                      "in the recent list.")
         self.formula_edit.setClearButtonEnabled(True)
-        row.addWidget(self.formula_edit, 1)
         self.recent_button = QToolButton()
-        self.recent_button.setText("▾")
+        self.recent_button.setText("recent")
         self.recent_button.setToolTip("Recent formulas")
         self.recent_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         self.recent_menu = QMenu(self.recent_button)
@@ -181,6 +180,7 @@ class FormulaField(QWidget):
         self.help_button.setToolTip("What a formula may contain")
         row.addWidget(self.help_button)
         lay.addLayout(row)
+        lay.addWidget(self.formula_edit)  # a row of its own: formulas are long, the panel is narrow
 
         self.marker_label = QLabel()  # the formula with the offending part highlighted
         self.marker_label.setTextFormat(Qt.TextFormat.RichText)
@@ -375,7 +375,8 @@ class FormulaField(QWidget):
         self.error = None
         self.formula_edit.setStyleSheet("")
         self.marker_label.hide()
-        self._show_message(f"✓ f(x, y) = {obj.formula}", ok=True)
+        self._show_message("✓ valid" + (f": f(x, y) = {obj.formula}" if obj.formula != self.text() else ""),
+                           ok=True)
         if hand_on:
             self.objective = obj
             self._applied = (self.text(), self.title(), self._domain_key(dict(obj.params)))
