@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 from gdstudio import __version__
 from gdstudio.core import formula as F
 from gdstudio.core.optimizers import OPTIMIZERS
-from gdstudio.gui.help import HelpDialog, about_html, docstring_html, latex_to_text, optimizer_html
+from gdstudio.gui.help import HelpDialog, docstring_html, latex_to_text, optimizer_html
 
 pytestmark = pytest.mark.gui
 
@@ -26,7 +26,7 @@ def test_help_has_a_page_per_optimizer_from_the_registry(qtbot):
     d = HelpDialog()
     qtbot.addWidget(d)
     topics = [d.topics.item(i).text() for i in range(d.topics.count())]
-    for name, cls in OPTIMIZERS.items():
+    for cls in OPTIMIZERS.values():
         assert cls.title in topics
         page = plain(d.pages[cls.title])
         assert cls.rule in page

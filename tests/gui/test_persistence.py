@@ -94,8 +94,9 @@ def test_custom_formula_name_domain_and_recent_are_restored(open_window, tmp_pat
     assert math.isinf(w2.actions.speed.speed())
 
 
-@pytest.mark.parametrize("garbage", [b"\x00\xff\xfe[[[not ini", b"[problem]\nobjective=\"{{{\"\noptimizer/name=42\n"
-                                     b"[window]\ngeometry=@ByteArray(\\xff)\n"])
+@pytest.mark.parametrize("garbage", [b"\x00\xff\xfe[[[not ini",
+                                     (b"[problem]\nobjective=\"{{{\"\noptimizer/name=42\n"
+                                      b"[window]\ngeometry=@ByteArray(\\xff)\n")])
 def test_corrupt_store_gives_the_defaults(open_window, tmp_path, garbage):
     ini = tmp_path / "settings.ini"
     ini.write_bytes(garbage)
