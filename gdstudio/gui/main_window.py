@@ -15,6 +15,8 @@ Extension points (for the formula field, settings, sessions, image export, overl
 * :attr:`MainWindow.model` (:class:`~gdstudio.gui.run_model.RunModel`), :attr:`MainWindow.controller`,
   :attr:`MainWindow.surface_view`, :attr:`contour_view`, :attr:`loss_chart`, :attr:`side_panel`,
   :attr:`actions` — the parts, with their own signals.
+* :attr:`MainWindow.see_why` (:class:`~gdstudio.gui.see_why.SeeWhy`) — the selected step of a run
+  (``set_run``, ``select_step``), its overlays (View ▸ See why) and the inspector dock;
 * ``sig_run_finished(int)`` and ``sig_all_finished()`` are emitted in the GUI thread.
 * :meth:`MainWindow.save_session` / :meth:`open_session` / :meth:`export_image` / :meth:`show_help` /
   :meth:`save_settings` — File and Help menu commands (``gdstudio.gui.session_io``, ``image_export``,
