@@ -118,3 +118,22 @@ def test_himmelblau_critical_points_marked_by_kind(window):
     combo.setCurrentIndex(combo.findData("rosenbrock"))
     (sc,) = sw.contour.items_of("critical")
     assert [p.data()[0] for p in sc.points()] == ["minimum"]
+
+
+def test_the_legend_follows_the_layers(newton_window):
+    w, _ = newton_window
+    sw = w.see_why
+    sw.timeline.select(0)
+
+    def legend():
+        return [label.text for _, label in sw.contour.legend.items]
+
+    assert legend() == []
+    sw.layer_actions["arrows"].setChecked(True)
+    assert "∇f" in legend() and "update Δx" in legend()
+    sw.layer_actions["quadratic"].setChecked(True)
+    assert any("quadratic" in t for t in legend())
+    sw.layer_actions["arrows"].setChecked(False)
+    assert "∇f" not in legend() and any("quadratic" in t for t in legend())
+    sw.clear_selection()
+    assert legend() == []

@@ -114,22 +114,23 @@ class _Base:
         self._draw_selection()
         for layer in LAYERS:
             if layer != "critical":
-                self._redraw(layer)
+                self._redraw(layer, finish=False)
+        self._after_redraw()
 
     def show_critical(self, points: Sequence[CriticalPoint]) -> None:
         self.critical = tuple(points)
         self._redraw("critical")
 
-    def _redraw(self, layer: str) -> None:
+    def _redraw(self, layer: str, finish: bool = True) -> None:
         self._clear(layer)
-        if not self.layers[layer]:
-            return
-        if layer == "critical":
-            if self.critical:
-                self._draw_critical()
-        elif self.picture is not None:
-            getattr(self, f"_draw_{layer}")(self.picture)
-        self._after_redraw()
+        if self.layers[layer]:
+            if layer == "critical":
+                if self.critical:
+                    self._draw_critical()
+            elif self.picture is not None:
+                getattr(self, f"_draw_{layer}")(self.picture)
+        if finish:
+            self._after_redraw()
 
     def _after_redraw(self) -> None:
         pass
@@ -155,6 +156,7 @@ class ContourOverlays(_Base):
         self.legend.setZValue(60)
         self.legend.setVisible(False)
         self._heads: list[tuple[pg.ArrowItem, np.ndarray, np.ndarray]] = []
+        self._legend_entries: list = []
         self.vb.sigRangeChanged.connect(self._orient_heads)
         self.vb.sigResized.connect(self._orient_heads)
         self.vb.sigResized.connect(self._fit_legend)
@@ -266,7 +268,6 @@ class ContourOverlays(_Base):
         self._add("critical", sc, 35)
 
     def _update_legend(self) -> None:
-        self.legend.clear()
         entries = []
         if self.layers["arrows"] and self.picture is not None:
             entries += [(a.color, a.short, None) for a in self.picture.arrows]
@@ -281,6 +282,10 @@ class ContourOverlays(_Base):
         if self.layers["critical"] and self.critical:
             kinds = [k for k in KIND_STYLE if any(c.kind == k for c in self.critical)]
             entries += [(KIND_STYLE[k][1], KIND_STYLE[k][3], KIND_STYLE[k][0]) for k in kinds]
+        if entries == self._legend_entries:
+            return  # rebuilding a legend costs milliseconds per row: only when it changes
+        self._legend_entries = entries
+        self.legend.clear()
         for color, text, symbol in entries:
             if symbol is None:
                 sample = pg.PlotDataItem(pen=pg.mkPen(color, width=4))
