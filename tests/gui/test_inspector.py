@@ -217,3 +217,19 @@ def test_the_see_why_menu_is_in_the_view_menu(window):
     assert window.see_why.menu.menuAction() in view.actions()
     texts = [a.text() for a in window.see_why.menu.actions()]
     assert any("panel" in t for t in texts)
+
+
+def test_hidden_tabs_are_filled_when_opened(make_window, qtbot):
+    c = cfg("booth", "gd", (-8.0, 8.0), 10, lr=0.02)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    ins = sw.inspector
+    ins.tabs.setCurrentIndex(TABS.index("Step"))
+    sw.timeline.select(2)
+    assert ins.pages["Step"].text.text()
+    assert not ins.pages["Gradient check"].text.text()  # not drawn while hidden
+    ins.tabs.setCurrentIndex(TABS.index("Gradient check"))
+    assert num(sw.picture.gradcheck.error_central, 3) in ins.pages["Gradient check"].text.text()
+    sw.timeline.select(3)  # a new step: the open tab is redrawn at once
+    assert num(an.explain_step(c, 3).gradient[0], 10) in ins.pages["Gradient check"].text.text()

@@ -178,6 +178,8 @@ class Inspector(QWidget):
         for page in self.pages.values():
             page.finish()
         self.angle.valueChanged.connect(self.sig_angle_changed)
+        self.tabs.currentChanged.connect(self._on_tab)
+        self._dirty: set[str] = set()
         self.picture: StepPicture | None = None
         self.show_message("Select a step: drag the timeline, or click a point of a path on the contour map.")
 
@@ -185,6 +187,7 @@ class Inspector(QWidget):
     def show_message(self, text: str) -> None:
         """No step to show: a one-line explanation, empty tabs."""
         self.picture = None
+        self._dirty = set()
         self.header.setText(html.escape(text))
         for page in self.pages.values():
             page.text.setText("")
@@ -196,17 +199,28 @@ class Inspector(QWidget):
         return [self.hessian_chart, self.fd_chart, self.linear_chart, self.linear_error_chart, self.line_chart]
 
     def show_picture(self, p: StepPicture) -> None:
+        """Show a step: the header and the visible tab now, the other tabs when they are opened."""
         self.picture = p
         e = p.explanation
         self.header.setText(f"step {e.k:,} of {p.run_label} · f = {num(e.value)} · ‖∇f‖ = "
                             f"{num(np.linalg.norm(e.gradient), 4)}")
-        self._step(p)
-        self._hessian(p)
-        self._gradient_check(p)
-        self._linear(p)
-        self._line_search(p)
+        self._dirty = set(TABS)
+        self._render(TABS[self.tabs.currentIndex()])
+
+    def _render(self, name: str) -> None:
+        if self.picture is None or name not in self._dirty:
+            return
+        self._dirty.discard(name)
+        {"Step": self._step, "Hessian": self._hessian, "Gradient check": self._gradient_check,
+         "Linear approximation": self._linear, "Line search": self._line_search}[name](self.picture)
+
+    def _on_tab(self, index: int) -> None:
+        if 0 <= index < len(TABS):
+            self._render(TABS[index])
 
     def tab_text(self, name: str) -> str:
+        """The readout of a tab (rendered first if it is out of date)."""
+        self._render(name)
         return self.pages[name].text.text()
 
     # --- tabs -------------------------------------------------------------------------------------------
