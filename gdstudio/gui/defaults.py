@@ -27,3 +27,14 @@ def first_config() -> RunConfig:
     known = {h.name for h in OPTIMIZERS[optimizer].hyperparams}
     hp = {k: v for k, v in FIRST_HYPERPARAMS.items() if k in known}
     return RunConfig.create(objective, optimizer, starts=[FIRST_START], epochs=FIRST_EPOCHS, hyperparams=hp)
+
+
+def log_loss_axis(objective) -> bool:
+    """Whether the loss chart starts on a log axis for ``objective``.
+
+    A log axis shows convergence as a straight line, but only works for losses that stay positive: so it is
+    chosen when the objective's known minima all have values ≥ 0 (booth, rosenbrock, ...), and not for
+    saddles, negative-valued functions (Styblinski–Tang) or custom formulas, whose minimum is unknown.
+    """
+    minima = objective.minima()
+    return bool(minima) and min(c.value for c in minima) >= 0

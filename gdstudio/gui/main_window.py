@@ -146,6 +146,9 @@ class MainWindow(QMainWindow):
 
                 persistence.restore(self, self.settings)
                 persistence.remember_hyperparams(self)
+                # Splitters scale their saved sizes to the width they get at the first layout; apply them
+                # again once the window is shown at its restored size so they come back exactly.
+                self._splitters_on_show = self.settings.splitter_state
             self._update_actions()
             self._update_status()
         except BaseException:
@@ -202,6 +205,7 @@ class MainWindow(QMainWindow):
         if not self.side_panel.shows(objective):
             self.side_panel.set_objective(objective)
         self._show_start_marker()
+        self.actions.log_scale.setChecked(defaults.log_loss_axis(objective))
         self.sig_objective_changed.emit()
         self._update_status()
 
@@ -511,6 +515,14 @@ class MainWindow(QMainWindow):
         if ev.type() == QEvent.Type.UpdateRequest:
             self.controller.painted()  # the views have drawn the last delivery: the worker may go on
         return handled
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if getattr(self, "_splitters_on_show", None):
+            from gdstudio.gui import persistence
+
+            persistence.unpack_splitters(self, self._splitters_on_show)
+            self._splitters_on_show = None
 
     def sizeHint(self) -> QSize:
         return QSize(1440, 900)

@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QDockWidget, QMainWindow, QMenu, QStyle, QToolBar, QVBoxLayout, QWidget
 
 from gdstudio.core import analysis
 from gdstudio.core.gradients import GradientCheck, gradient_check
@@ -171,6 +171,7 @@ class SeeWhy(QObject):
         self.model = window.model
         self.timeline = Timeline()
         self.inspector = Inspector()
+        self.dock: QDockWidget | None = None  # set by install()
         self.contour = ContourOverlays(window.contour_view.plot)
         self.surface = SurfaceOverlays(window.surface_view.view, lambda: window.surface)
         self.run_id: int | None = None
@@ -226,6 +227,8 @@ class SeeWhy(QObject):
         e = self.model.get(self.run_id) if self.run_id is not None else None
         if e is None or not 0 <= k <= e.last_k or not 0 <= start < e.n_starts:
             return False
+        if self.dock is not None and self.dock.isHidden():
+            self.dock.show()  # a selected step is explained in the panel: bring it up
         self.timeline.set_step(k, start)
         self._select(start, k)
         return True
@@ -428,6 +431,9 @@ def install(window: QMainWindow) -> SeeWhy:
     window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
     sw.dock = dock
     window.resizeDocks([dock], [DOCK_WIDTH], Qt.Orientation.Horizontal)
+    # Hidden at first launch so the surface and the map get the space; a click on a path point, the
+    # toolbar's "See why" or View ▸ See why opens it, and the remembered layout restores it.
+    dock.hide()
     view_menu = next((a.menu() for a in window.menuBar().actions()
                       if a.menu() is not None and a.text().replace("&", "") == "View"), None)
     menu = QMenu("See &why", window)
@@ -443,4 +449,11 @@ def install(window: QMainWindow) -> SeeWhy:
     else:
         window.menuBar().addMenu(menu)
     sw.menu = menu
+    toolbar = window.findChild(QToolBar, "run_toolbar")
+    if toolbar is not None:
+        toggle.setIcon(window.style().standardIcon(QStyle.StandardPixmap.SP_FileDialogInfoView))
+        toggle.setIconText("See why")
+        toggle.setToolTip("Show the See why panel: step through a run and see its gradient, Hessian, "
+                          "finite differences and local models")
+        toolbar.addAction(toggle)
     return sw
