@@ -81,6 +81,12 @@ def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
 
     errors.install(app)
     window = MainWindow(store=settings.open_store(os.environ.get(SETTINGS_ENV) or None))
+    if not window.settings.window_geometry:  # first launch: a generous window, centred, within the screen
+        screen = app.primaryScreen().availableGeometry()
+        hint = window.sizeHint()
+        w, h = min(hint.width(), int(screen.width() * 0.92)), min(hint.height(), int(screen.height() * 0.92))
+        window.resize(w, h)
+        window.move(screen.x() + (screen.width() - w) // 2, screen.y() + (screen.height() - h) // 2)
     window.show()
     if opts.session:
         QTimer.singleShot(0, lambda: window.open_session(opts.session))
