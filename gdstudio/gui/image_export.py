@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import logging
 import os
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from gdstudio.core.files import atomic_write
 
 log = logging.getLogger(__name__)
 
@@ -115,23 +116,6 @@ def _qt_svg(widget, title: str) -> bytes:
     return out
 
 
-def write_atomic(path: str | os.PathLike, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder (raises OSError)."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
-
-
 def export_image(window: "MainWindow", path: str | os.PathLike | None = None, view: str = "all") -> bool:
     """Export ``view`` to ``path`` (asked for when None; the format comes from the suffix, PNG by default).
 
@@ -149,7 +133,7 @@ def export_image(window: "MainWindow", path: str | os.PathLike | None = None, vi
     fmt = Path(path).suffix.lower().lstrip(".") or "png"
     try:
         data = render(window, view, fmt)
-        write_atomic(path, data)
+        atomic_write(path, data)
     except ValueError as exc:
         QMessageBox.warning(window, "Export image", f"Could not export the {title.lower()}:\n{exc}")
         return False
@@ -161,4 +145,4 @@ def export_image(window: "MainWindow", path: str | os.PathLike | None = None, vi
     return True
 
 
-__all__ = ["VIEWS", "export_image", "render", "write_atomic"]
+__all__ = ["VIEWS", "export_image", "render"]

@@ -118,7 +118,7 @@ def test_remove_button_delete_key_and_remove_all(window, qtbot):
     assert len(window.results()) == 1
     # Remove all = Reset.
     rl.clear_button.click()
-    assert len(window.model) == 0 and rl.row_ids() == [] and not window.loss_chart._curves
+    assert len(window.model) == 0 and rl.row_ids() == [] and not window.loss_chart._runs
     assert "Ready" in window.status_label.text()
 
 

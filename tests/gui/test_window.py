@@ -162,7 +162,7 @@ def test_pause_step_resume_and_reset(window, qtbot):
     assert np.array_equal(e.steps, np.arange(len(e)))
     window.reset()
     assert len(window.model) == 0
-    assert not window.contour_view._runs and not window.loss_chart._curves
+    assert not window.contour_view._runs and not window.loss_chart._runs
     qtbot.wait(100)  # stale batches after Reset are dropped
     assert len(window.model) == 0
     assert "Ready" in window.status_label.text()
@@ -287,7 +287,7 @@ def test_several_runs_at_once_each_get_a_colour_and_curve(window, qtbot):
         ids = window.start_runs(cfgs)
     assert len(ids) == 3 and len({window.model.get(i).color.name() for i in ids}) == 3
     assert all(len(window.model.get(i)) == 51 for i in ids)
-    assert set(window.loss_chart._curves) == set(ids)
+    assert set(window.loss_chart._runs) == set(ids)
     assert len(window.results()) == 3
     window.model.set_visible(ids[1], False)
     assert not window.contour_view._runs[ids[1]].path.isVisible()

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
 from gdstudio.gui.run_model import RunEntry, RunModel
+from gdstudio.gui.views.run_layers import RunLayers
 from gdstudio.gui.views.colorbar import install_height_ticks
 from gdstudio.gui.surface_data import SurfaceData
 
@@ -69,6 +70,7 @@ class _RunItems:
     """The pyqtgraph items of one run (kept for the run's life; updated with setData)."""
 
     def __init__(self, plot: pg.PlotItem, color: QColor):
+        self.plot = plot
         halo = QColor(0, 0, 0, 150)
         self.halo = pg.PlotDataItem(pen=pg.mkPen(halo, width=5), connect="finite")
         self.path = pg.PlotDataItem(pen=pg.mkPen(color, width=2.5), connect="finite",
@@ -81,16 +83,16 @@ class _RunItems:
             it.setZValue(z)
             plot.addItem(it)
 
-    def remove(self, plot: pg.PlotItem) -> None:
+    def remove(self) -> None:
         for it in self.items:
-            plot.removeItem(it)
+            self.plot.removeItem(it)
 
     def set_visible(self, v: bool) -> None:
         for it in self.items:
             it.setVisible(v)
 
 
-class ContourView(QWidget):
+class ContourView(RunLayers, QWidget):
     """Heat map + isocurves of the current objective, with the runs of a :class:`RunModel` on top."""
 
     sig_point_clicked = Signal(float, float)
@@ -138,44 +140,10 @@ class ContourView(QWidget):
         self.colorbar.axis.setTextPen(fg)
         install_height_ticks(self.colorbar.axis, lambda: self.surface)
 
-    # --- model wiring ----------------------------------------------------------------------------------
-    def set_model(self, model: RunModel) -> None:
-        self.model = model
-        model.sig_added.connect(self._on_added)
-        model.sig_removed.connect(self._on_removed)
-        model.sig_cleared.connect(self._on_cleared)
-        model.sig_data.connect(self._on_data)
-        model.sig_visibility.connect(self._on_visibility)
-        for e in model:
-            self._on_added(e.run_id)
-
-    def _on_added(self, run_id: int) -> None:
-        e = self.model.get(run_id)
-        if e is None or run_id in self._runs:
-            return
-        self._runs[run_id] = _RunItems(self.plot, e.color)
+    # --- per-run items (RunLayers does the model bookkeeping) -------------------------------------------
+    def _new_layer(self, e: RunEntry) -> "_RunItems":
         self.start_marker.setData([], [])
-        self._redraw(e)
-
-    def _on_removed(self, run_id: int) -> None:
-        items = self._runs.pop(run_id, None)
-        if items is not None:
-            items.remove(self.plot)
-
-    def _on_cleared(self) -> None:
-        for rid in list(self._runs):
-            self._on_removed(rid)
-
-    def _on_visibility(self, run_id: int) -> None:
-        e = self.model.get(run_id)
-        if e is not None and run_id in self._runs:
-            self._runs[run_id].set_visible(e.visible)
-
-    def _on_data(self, run_ids: list) -> None:
-        for rid in run_ids:
-            e = self.model.get(rid)
-            if e is not None:
-                self._redraw(e)
+        return _RunItems(self.plot, e.color)
 
     def _redraw(self, e: RunEntry) -> None:
         items = self._runs.get(e.run_id)

@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
 from gdstudio.gui.run_model import RunEntry, RunModel
+from gdstudio.gui.views.run_layers import RunLayers
 
 
 def curve_data(entry: RunEntry, log: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -29,7 +30,7 @@ def curve_data(entry: RunEntry, log: bool) -> tuple[np.ndarray, np.ndarray]:
     return np.tile(kk, entry.n_starts), ll.T.ravel()
 
 
-class LossChart(QWidget):
+class LossChart(RunLayers, QWidget):
     """Loss curves of the runs of a :class:`RunModel`."""
 
     sig_log_changed = Signal(bool)
@@ -46,7 +47,7 @@ class LossChart(QWidget):
         self.plot.hideButtons()
         _, fg = theme.chart_colors(self)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=fg)
-        self._curves: dict[int, pg.PlotDataItem] = {}
+        self._runs: dict[int, pg.PlotDataItem] = {}
         self._log = False
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
@@ -73,20 +74,13 @@ class LossChart(QWidget):
         self.plot.enableAutoRange()
         self.sig_log_changed.emit(on)
 
-    # --- model wiring ------------------------------------------------------------------------------------
+    # --- per-run curves (RunLayers does the model bookkeeping) ------------------------------------------
     def set_model(self, model: RunModel) -> None:
-        self.model = model
-        model.sig_added.connect(self._on_added)
-        model.sig_removed.connect(self._on_removed)
-        model.sig_cleared.connect(self._on_cleared)
-        model.sig_data.connect(self._on_data)
-        model.sig_visibility.connect(self._on_visibility)
+        super().set_model(model)
         model.sig_renamed.connect(self._on_renamed)
-        for e in model:
-            self._on_added(e.run_id)
 
     def _on_renamed(self, run_id: int) -> None:
-        e, c = self.model.get(run_id), self._curves.get(run_id)
+        e, c = self.model.get(run_id), self._runs.get(run_id)
         if e is None or c is None:
             return
         c.opts["name"] = e.label
@@ -94,41 +88,23 @@ class LossChart(QWidget):
         if label is not None:
             label.setText(e.label)
 
-    def _on_added(self, run_id: int) -> None:
-        e = self.model.get(run_id)
-        if e is None or run_id in self._curves:
-            return
+    def _new_layer(self, e: RunEntry) -> pg.PlotDataItem:
         c = pg.PlotDataItem(pen=pg.mkPen(e.color, width=2.5), connect="finite", name=e.label)
         c.setDownsampling(auto=True, method="peak")
         c.setClipToView(True)
         c.setLogMode(False, self._log)
         self.plot.addItem(c)
-        self._curves[run_id] = c
         self.plot.enableAutoRange()
-        self._redraw(e)
+        return c
 
-    def _on_removed(self, run_id: int) -> None:
-        c = self._curves.pop(run_id, None)
-        if c is not None:
-            self.plot.removeItem(c)
+    def _drop_layer(self, c: pg.PlotDataItem) -> None:
+        self.plot.removeItem(c)
 
-    def _on_cleared(self) -> None:
-        for rid in list(self._curves):
-            self._on_removed(rid)
-
-    def _on_visibility(self, run_id: int) -> None:
-        e = self.model.get(run_id)
-        if e is not None and run_id in self._curves:
-            self._curves[run_id].setVisible(e.visible)
-
-    def _on_data(self, run_ids: list) -> None:
-        for rid in run_ids:
-            e = self.model.get(rid)
-            if e is not None:
-                self._redraw(e)
+    def _show_layer(self, c: pg.PlotDataItem, visible: bool) -> None:
+        c.setVisible(visible)
 
     def _redraw(self, e: RunEntry) -> None:
-        c = self._curves.get(e.run_id)
+        c = self._runs.get(e.run_id)
         if c is None:
             return
         k, loss = curve_data(e, self._log)
@@ -138,7 +114,7 @@ class LossChart(QWidget):
         c.setData(k, loss)
 
     def curve(self, run_id: int) -> pg.PlotDataItem | None:
-        return self._curves.get(run_id)
+        return self._runs.get(run_id)
 
 
 if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.loss_chart

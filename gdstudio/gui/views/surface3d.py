@@ -22,6 +22,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 from gdstudio.gui import theme
 from gdstudio.gui.picking import mouse_ray, pick_surface, project, qmatrix_to_numpy
 from gdstudio.gui.run_model import RunEntry, RunModel
+from gdstudio.gui.views.run_layers import RunLayers
 from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
 from gdstudio.gui.views.colorbar import HeightColorBar
 from gdstudio.gui.views.contour import drawing_indices
@@ -114,6 +115,7 @@ class PickingGLView(gl.GLViewWidget):
 
 class _RunItems:
     def __init__(self, view: gl.GLViewWidget, color: QColor):
+        self.view = view
         self.ghost = gl.GLLinePlotItem(pos=np.zeros((0, 3)), color=_rgba(color, 0.35), width=2.0,
                                        antialias=True, mode="lines", glOptions=_xray())
         self.ghost.setDepthValue(10)
@@ -127,17 +129,17 @@ class _RunItems:
         for it in self.items:
             view.addItem(it)
 
-    def remove(self, view) -> None:
+    def remove(self) -> None:
         for it in self.items:
-            if it in view.items:
-                view.removeItem(it)
+            if it in self.view.items:
+                self.view.removeItem(it)
 
     def set_visible(self, v: bool) -> None:
         for it in self.items:
             it.setVisible(v)
 
 
-class Surface3DView(QWidget):
+class Surface3DView(RunLayers, QWidget):
     """The 3D surface of the current objective with the runs of a :class:`RunModel` on it."""
 
     sig_point_clicked = Signal(float, float)
@@ -186,43 +188,10 @@ class Surface3DView(QWidget):
         self.reset_camera()
 
     # --- model wiring ----------------------------------------------------------------------------------
-    def set_model(self, model: RunModel) -> None:
-        self.model = model
-        model.sig_added.connect(self._on_added)
-        model.sig_removed.connect(self._on_removed)
-        model.sig_cleared.connect(self._on_cleared)
-        model.sig_data.connect(self._on_data)
-        model.sig_visibility.connect(self._on_visibility)
-        for e in model:
-            self._on_added(e.run_id)
-
-    def _on_added(self, run_id: int) -> None:
-        e = self.model.get(run_id)
-        if e is None or run_id in self._runs:
-            return
-        self._runs[run_id] = _RunItems(self.view, e.color)
+    # --- per-run items (RunLayers does the model bookkeeping) -------------------------------------------
+    def _new_layer(self, e: RunEntry) -> "_RunItems":
         self.start_marker.setData(pos=np.zeros((0, 3)))
-        self._redraw(e)
-
-    def _on_removed(self, run_id: int) -> None:
-        items = self._runs.pop(run_id, None)
-        if items is not None:
-            items.remove(self.view)
-
-    def _on_cleared(self) -> None:
-        for rid in list(self._runs):
-            self._on_removed(rid)
-
-    def _on_visibility(self, run_id: int) -> None:
-        e = self.model.get(run_id)
-        if e is not None and run_id in self._runs:
-            self._runs[run_id].set_visible(e.visible)
-
-    def _on_data(self, run_ids: list) -> None:
-        for rid in run_ids:
-            e = self.model.get(rid)
-            if e is not None:
-                self._redraw(e)
+        return _RunItems(self.view, e.color)
 
     def _path_world(self, e: RunEntry) -> np.ndarray:
         """(K, N, 3) world points of a run's rows (drawing stride applied), NaN where not recorded."""
