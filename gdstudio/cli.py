@@ -5,6 +5,7 @@ Examples::
     gdstudio run --objective booth --optimizer gd --lr 0.01 --epochs 150 --start 0 0 --out booth.csv
     gdstudio run --objective quadratic --param kappa=50 --optimizer momentum --set momentum=0.9 --start 4 1
     gdstudio run --objective "expr:sin(x)*cos(y) + 0.1*(x^2 + y^2)" --optimizer adam --start 2 2
+    gdstudio check --objective rosenbrock --at -1.5 2
     gdstudio list
     gdstudio saved.gdsession            # opens the window with a saved session
 
@@ -82,7 +83,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gdstudio {__version__}")
     p.add_argument("--quit-after", type=_positive, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
-    sub = p.add_subparsers(dest="command", metavar="{run,list}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,check,list}", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an optimizer headless and write the trajectory as CSV",
                        description="Run an optimizer on an objective without a window. The CSV goes to standard "
@@ -106,6 +107,15 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--name", default="", help="run label in the CSV (default run1)")
     r.add_argument("--out", metavar="FILE.csv", help="write the CSV here (atomically) instead of standard output")
 
+    c = sub.add_parser("check", help="compare the analytic gradient with finite differences at a point",
+                       description="Analytic gradient against central and forward differences at a point, "
+                                   "with relative errors ‖g_fd − g‖ / max(‖g‖, ‖g_fd‖).")
+    c.add_argument("--objective", required=True, metavar="NAME", help="a built-in objective or expr:<formula>")
+    c.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="an objective parameter (repeatable)")
+    c.add_argument("--at", type=_finite, nargs=2, required=True, metavar=("X", "Y"), help="the point")
+    c.add_argument("--fd-step", type=_positive, metavar="H", help="h for both schemes (default: each scheme's own)")
+
     sub.add_parser("list", help="list objectives and optimizers with their hyperparameters and defaults")
     return p
 
@@ -128,12 +138,7 @@ def _config_from_args(a):
         if not any(h.name == "lr" for h in opt_cls.hyperparams):
             raise ValueError(f"optimizer {a.optimizer!r} has no learning rate (--lr)")
         hp["lr"] = opt_cls.spec("lr").parse(a.lr)
-    params = {}
-    for key, value in a.param:
-        try:
-            params[key] = float(value)
-        except ValueError:
-            raise ValueError(f"objective parameter {key}={value!r} is not a number") from None
+    params = _objective_params(a.param)
     objective = get_objective(a.objective, params)  # validates names and parameters
     from gdstudio.core.gradients import check_method
 
@@ -165,6 +170,34 @@ def cmd_run(a) -> int:
         write_csv_to(sys.stdout, [result])
     for i, t in enumerate(result.trajectories):
         print(_summary(run_label(result, 0, i), t), file=sys.stderr)
+    return 0
+
+
+def _objective_params(pairs) -> dict[str, float]:
+    params = {}
+    for key, value in pairs:
+        try:
+            params[key] = float(value)
+        except ValueError:
+            raise ValueError(f"objective parameter {key}={value!r} is not a number") from None
+    return params
+
+
+def cmd_check(a, out=None) -> int:
+    from gdstudio.core.gradients import gradient_check
+    from gdstudio.core.objectives import get_objective
+
+    out = out or sys.stdout
+    objective = get_objective(a.objective, _objective_params(a.param))
+    r = gradient_check(objective, a.at, a.fd_step, a.fd_step)
+
+    def vec(v):
+        return "(" + ", ".join(f"{x:.12g}" for x in v) + ")"
+
+    print(f"{objective.title} at {vec(r.point)}", file=out)
+    print(f"  analytic              {vec(r.analytic)}", file=out)
+    print(f"  central  h={r.h_central:<9.3g}  {vec(r.central)}  relative error {r.error_central:.3g}", file=out)
+    print(f"  forward  h={r.h_forward:<9.3g}  {vec(r.forward)}  relative error {r.error_forward:.3g}", file=out)
     return 0
 
 
@@ -201,6 +234,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_run(a)
         if a.command == "list":
             return cmd_list()
+        if a.command == "check":
+            return cmd_check(a)
     except UsageError as e:
         print(f"gdstudio: error: {e}", file=sys.stderr)
         return EXIT_USAGE

@@ -87,3 +87,19 @@ def test_list_and_version():
     assert "booth" in p.stdout and "lr=0.01" in p.stdout
     v = gd("--version")
     assert v.returncode == 0 and v.stdout.strip() == f"gdstudio {__version__}"
+
+
+def test_check_compares_gradients(capsys):
+    assert main(["check", "--objective", "booth", "--at", "1", "2", "--fd-step", "1e-3"]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Booth at (1, 2)"
+    assert "(-8, -10)" in out[1]
+    # forward differences of a quadratic err by h/2 times the second derivative: (−8 + 0.005, −10 + 0.005)
+    assert "(-7.995, -9.995)" in out[3]
+    assert float(out[3].rsplit(" ", 1)[1]) == pytest.approx(np.linalg.norm([0.005, 0.005]) / np.hypot(8, 10),
+                                                           rel=1e-2)
+
+
+def test_check_rejects_a_bad_point():
+    p = gd("check", "--objective", "booth", "--at", "1")
+    assert p.returncode == 2 and "expected 2 arguments" in p.stderr and "Traceback" not in p.stderr
