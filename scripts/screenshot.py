@@ -61,6 +61,20 @@ def grab_window(window):
     return img
 
 
+def save_and_close(window, out: str, what: str) -> int:
+    """Grab the window (GL composed in), write it to ``out``, close the window; print ``what``; exit code."""
+    from PySide6.QtWidgets import QApplication
+
+    img = grab_window(window)
+    path = Path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ok = img.save(str(path))
+    print(f"{'wrote' if ok else 'FAILED to write'} {path} ({img.width()}x{img.height()}); {what}")
+    window.close()
+    QApplication.processEvents()
+    return 0 if ok else 1
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", default=str(ROOT / "docs" / "screenshots" / "main-window.png"))
@@ -77,7 +91,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args(argv)
 
-    from PySide6.QtWidgets import QApplication, QStyleFactory
+    from PySide6.QtWidgets import QStyleFactory
 
     from gdstudio.gui.app import make_app
 
@@ -129,15 +143,7 @@ def main(argv=None) -> int:
     for _ in range(20):
         app.processEvents()
         time.sleep(0.02)
-    img = grab_window(window)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ok = img.save(str(out))
-    print(f"{'wrote' if ok else 'FAILED to write'} {out} ({img.width()}x{img.height()}); "
-          f"status: {window.status_text()}")
-    window.close()
-    QApplication.processEvents()
-    return 0 if ok else 1
+    return save_and_close(window, args.out, f"status: {window.status_text()}")
 
 
 if __name__ == "__main__":

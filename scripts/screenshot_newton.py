@@ -37,8 +37,8 @@ def main(argv=None) -> int:
     import numpy as np
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QVector3D
-    from PySide6.QtWidgets import QApplication, QStyleFactory
-    from screenshot import dark_palette, grab_window
+    from PySide6.QtWidgets import QStyleFactory
+    from screenshot import dark_palette, save_and_close
 
     from gdstudio.gui.app import make_app
 
@@ -82,16 +82,9 @@ def main(argv=None) -> int:
     for _ in range(30):
         app.processEvents()
         time.sleep(0.02)
-    img = grab_window(window)
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    ok = img.save(str(out))
     k = pic.explanation.k if pic is not None else None
-    print(f"{'wrote' if ok else 'FAILED to write'} {out} ({img.width()}x{img.height()}); step {k}; "
-          f"x_k = {None if pic is None else np.round(pic.explanation.x, 4).tolist()}")
-    window.close()
-    QApplication.processEvents()
-    return 0 if ok else 1
+    return save_and_close(window, args.out,
+                          f"step {k}; x_k = {None if pic is None else np.round(pic.explanation.x, 4).tolist()}")
 
 
 if __name__ == "__main__":
