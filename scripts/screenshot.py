@@ -127,7 +127,6 @@ def main(argv=None) -> int:
             if dock is not window.panel_dock:
                 dock.hide()
     window.controller.set_speed(float("inf"))
-    window.actions.log_scale.setChecked(True)
     if args.sweep:
         from gdstudio.gui.views.compare import parse_lrs
 

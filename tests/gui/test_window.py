@@ -392,3 +392,14 @@ def test_objective_parameters_and_gradient_source_reach_the_config(window, qtbot
     window.side_panel.h_edit.setText("1e-4")
     window.side_panel.apply_config(cfg)
     assert window.current_config() == cfg
+
+
+def test_loss_axis_is_log_only_for_positive_objectives(make_window, qtbot):
+    w = make_window(RunConfig.create("booth", "gd", [(0.0, 0.0)], 20, {"lr": 0.01}))
+    assert w.actions.log_scale.isChecked() and w.loss_chart.log_scale
+    w.side_panel.apply_config(RunConfig.create("saddle", "gd", [(0.5, 0.1)], 20, {"lr": 0.1}))
+    assert w.objective.name == "saddle"
+    assert not w.loss_chart.log_scale  # a saddle's loss goes negative: a log axis would show nothing
+    run_to_end(qtbot, w)
+    w.actions.log_scale.setChecked(True)  # the user may still ask for it: the chart says what it hides
+    assert "values ≤ 0 not shown" in w.loss_chart.plot.getAxis("left").labelText

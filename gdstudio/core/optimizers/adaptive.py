@@ -225,7 +225,7 @@ class Adam(Optimizer):
 
     name = "adam"
     title = "Adam"
-    rule = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  x ← x − ε·m̂/(√v̂ + ϵ)"
+    rule = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  x ← x − ε·m′/(√v′ + ϵ),  m′ = m/(1−β₁ᵗ), v′ = v/(1−β₂ᵗ)"
     reference = "Kingma & Ba (2015); torch.optim.Adam"
     decoupled = False
     hyperparams = (lr_param(1e-3), BETA1, BETA2, EPS, WEIGHT_DECAY, AMSGRAD)

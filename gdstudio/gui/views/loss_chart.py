@@ -108,10 +108,18 @@ class LossChart(RunLayers, QWidget):
         if c is None:
             return
         k, loss = curve_data(e, self._log)
-        if self._log and not np.isfinite(loss).any():
-            c.setData([], [])
-            return
+        if self._log:
+            self._update_log_label(bool(np.any(e.loss <= 0)))
+            if not np.isfinite(loss).any():
+                c.setData([], [])
+                return
         c.setData(k, loss)
+
+    def _update_log_label(self, hides_values: bool) -> None:
+        """On a log axis, say so when losses ≤ 0 cannot be drawn (instead of an unexplained gap)."""
+        text = "loss f(x) (log scale; values ≤ 0 not shown)" if hides_values else "loss f(x) (log scale)"
+        if self.plot.getAxis("left").labelText != text:
+            self.plot.setLabel("left", text)
 
     def curve(self, run_id: int) -> pg.PlotDataItem | None:
         return self._runs.get(run_id)
