@@ -23,8 +23,9 @@ from __future__ import annotations
 import dataclasses
 import enum
 import math
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Iterator, Mapping, NamedTuple
 
 import numpy as np
@@ -384,8 +385,8 @@ class Run:
         (x0, x1), (y0, y1) = self.objective.domain[:2] if len(self.objective.domain) >= 2 else ((-1, 1), (-1, 1))
         self._centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
         self._radius = OFF_MAP_FACTOR * 0.5 * math.hypot(x1 - x0, y1 - y0)
-        # sqrt is correctly rounded and monotone, so sqrt(r²) > R can only hold where r² > (R(1 − 1e-15))²
-        self._r2_low = (self._radius * (1 - 1e-15)) ** 2
+        # every |x_i − c_i| ≤ R/√2 (less a margin for rounding) ⇒ ‖x − c‖ ≤ R: no row is off the map
+        self._a_low = self._radius / math.sqrt(2) * (1 - 1e-12)
         tol = config.tol
         self._t2_high = None if tol is None else (tol * (1 + 1e-15)) ** 2
         self._counted = _Counted(self.problem)
@@ -429,62 +430,93 @@ class Run:
         return loss, grad
 
     def _check(self, k: int, x, loss, grad, live):
-        """Which rows are recorded and which end at step ``k``; end them. ``live``: rows stepped (None = all).
+        """Which rows are recorded and which end at step ``k``. ``live``: rows stepped (None = all).
 
         Returns ``(recorded, ended, why)``: boolean arrays over the rows given, and ``why`` the reasons
-        (int8, 0 = going on) or ``None`` when no row ended. One fused pass: ``q = f + ‖∇f‖² + ‖x − c‖²``
-        is finite exactly when every number of the row is (NaN and ±∞ propagate through sums); only
-        when a sum over all rows is not finite, or the largest ‖x − c‖² / smallest ‖∇f‖² crosses the
-        off-map radius / tolerance, are the exact per-row tests run.
+        (int8, 0 = going on) or ``None`` when no row ended.
+
+        Fused: a quick pass decides whether any exact per-row test is needed at all. ``s = f + Σ∇f``
+        (or ``f + ‖∇f‖²`` with a tolerance) summed over all rows is finite only if every loss and
+        gradient is (NaN and ±∞ propagate through sums); ``max |x − c|`` (NaN if any x is) bounds the
+        distance from the centre: when it is below R/√2 (less a rounding margin) no row is off the map;
+        with a tolerance, the smallest ‖∇f‖² says whether any row can have converged. The exact tests
+        (the same formulas as before: ``‖x − c‖ > R``, ``‖∇f‖ ≤ tol``) run only when a quick test fails.
         """
         m, d = x.shape
-        two_d = d == 2 and self.objective.dim == 2
-        with np.errstate(all="ignore"):
-            if d == 2:
-                g0, g1 = grad[:, 0], grad[:, 1]
-                gn2 = g0 * g0
-                gn2 += g1 * g1
-            else:
-                gn2 = np.add.reduce(grad * grad, axis=-1)
-            q = loss + gn2
-            if two_d:
-                dx = x[:, 0] - self._centre[0]
-                r2 = dx * dx
-                dx = x[:, 1] - self._centre[1]
-                dx *= dx
-                r2 += dx
-                q += r2
-            else:
-                r2 = None
-                q += np.add.reduce(x, axis=-1) * 0.0
-            total = np.add.reduce(q)
         tol = self.config.tol
-        clean = math.isfinite(total) and live is None
+        two_d = d == 2 and self.objective.dim == 2
+        if m == 1 and live is None:  # one start: Python floats are cheaper than numpy calls
+            return self._check_one(k, x, loss, grad)
+        with np.errstate(all="ignore"):
+            if tol is not None:
+                gn2 = np.add.reduce(grad * grad, axis=-1) if d != 2 else grad[:, 0] * grad[:, 0]
+                if d == 2:
+                    gn2 += grad[:, 1] * grad[:, 1]
+                s = gn2 + loss
+            else:
+                s = np.add.reduce(grad, axis=-1) if d != 2 else grad[:, 0] + grad[:, 1]
+                s += loss
+            total = np.add.reduce(s)
+            if two_d:
+                a = x - self._centre
+                np.abs(a, out=a)
+                amax = a.max()
+            else:
+                amax = np.add.reduce(x, axis=None) * 0.0
+        clean = live is None and math.isfinite(total)
         if clean:
-            far = two_d and r2.max() > self._r2_low
             near = tol is not None and gn2.min() <= self._t2_high
-            if not far and not near:
-                return _true(m), _false(m), None
-            finite = _true(m)
-        else:
+            if not near and (not two_d or amax <= self._a_low):
+                return np.ones(m, dtype=bool), np.zeros(m, dtype=bool), None
+        return self._check_exact(x, loss, grad, live, tol, two_d, m)
+
+    def _check_exact(self, x, loss, grad, live, tol, two_d, m):
+        with np.errstate(all="ignore"):
             finite = np.isfinite(loss) & np.isfinite(x).all(axis=-1) & np.isfinite(grad).all(axis=-1)
             if live is not None:
                 finite &= live
-        why = np.zeros(m, dtype=np.int8)
-        with np.errstate(all="ignore"):
-            off = finite & (np.sqrt(r2) > self._radius) if two_d else _false(m)
-            conv = (finite & ~off & (np.sqrt(gn2) <= tol)) if tol is not None else _false(m)
+            why = np.zeros(m, dtype=np.int8)
+            if two_d:
+                off = finite & (np.linalg.norm(x - self._centre, axis=-1) > self._radius)
+            else:
+                off = np.zeros(m, dtype=bool)
+            conv = (finite & ~off & (np.linalg.norm(grad, axis=-1) <= tol)) if tol is not None else None
         bad = ~finite if live is None else live & ~finite
         if bad.any():
             x_ok = np.isfinite(x).all(axis=-1)
             why[bad & x_ok] = Reason.UNDEFINED  # e.g. log(x) for x ≤ 0: the point is fine, the function is not
             why[bad & ~x_ok] = Reason.OVERFLOW
         why[off] = Reason.OFF_MAP
-        why[conv] = Reason.CONVERGED
+        if conv is not None:
+            why[conv] = Reason.CONVERGED
         ended = why != 0
-        if not ended.any():
-            return finite, ended, None
-        return finite, ended, why
+        return finite, ended, (why if ended.any() else None)
+
+    def _check_one(self, k, x, loss, grad):
+        """:meth:`_check` for a single row, in Python floats (the same IEEE arithmetic, fewer calls)."""
+        f = float(loss[0])
+        xs, gs = x[0].tolist(), grad[0].tolist()
+        tol = self.config.tol
+        ok = math.isfinite(f) and all(map(math.isfinite, xs)) and all(map(math.isfinite, gs))
+        why = 0
+        if not ok:
+            why = Reason.UNDEFINED if all(map(math.isfinite, xs)) else Reason.OVERFLOW
+        else:
+            if len(xs) == 2 and self.objective.dim == 2:
+                dx, dy = xs[0] - float(self._centre[0]), xs[1] - float(self._centre[1])
+                if math.sqrt(dx * dx + dy * dy) > self._radius:
+                    why = Reason.OFF_MAP
+            if not why and tol is not None:
+                if len(gs) == 2:
+                    gn = math.sqrt(gs[0] * gs[0] + gs[1] * gs[1])
+                else:
+                    gn = float(np.linalg.norm(grad, axis=-1)[0])
+                if gn <= tol:
+                    why = Reason.CONVERGED
+        rec = np.array([ok])
+        if not why:
+            return rec, np.zeros(1, dtype=bool), None
+        return rec, np.ones(1, dtype=bool), np.array([why], dtype=np.int8)
 
     def _end_rows(self, k: int, ids: np.ndarray, why: np.ndarray, grad: np.ndarray, extra) -> None:
         """Record the ends :meth:`_check` found (``ids``, ``why``, ``grad``, ``extra``: aligned, compact)."""
@@ -520,8 +552,9 @@ class Run:
             return
         counted.n = len(x)
         state = self.optimizer.init(x, grad, counted, Streams(seeds, 0))
+        all_ids = np.arange(n)
         for k in range(1, cfg.epochs + 1):
-            ids = np.arange(n) if rows is None else rows
+            ids = all_ids if rows is None else rows
             if self._cancel:
                 self._end(ids, Reason.CANCELLED, k - 1, k - 1, self._extra_tuple(extra))
                 return
@@ -554,7 +587,7 @@ class Run:
                 ended = ended | failed
             if why is not None:
                 self._end_rows(k, ids, why, grad_new, extra)
-            info = {key: np.asarray(v, dtype=float) for key, v in up.info.items()} if up.info else {}
+            info = {key: np.asarray(v, dtype=float) for key, v in up.info.items()} if up.info else _NO_INFO
             yield Chunk(k, rows, x_new, loss_new, grad_new, recorded, ended, info)
             x, loss, grad, state = x_new, loss_new, grad_new, up.state
             if why is not None or failed is not None:
@@ -566,7 +599,7 @@ class Run:
                 state = take_rows(state, keep) if state else state
                 if extra is not None:
                     extra = [None if e is None else e[keep] for e in extra]
-        ids = np.arange(n) if rows is None else rows
+        ids = all_ids if rows is None else rows
         self._end(ids, Reason.COMPLETED, cfg.epochs, cfg.epochs, self._extra_tuple(extra))
 
     def _add_evals(self, extra, evals: Mapping[str, np.ndarray], m: int, before) -> list:
@@ -633,12 +666,7 @@ def _to_step(c: Chunk, prev: Step | None, n: int) -> Step:
     return Step(c.k, x, loss, grad, recorded, ended, info)
 
 
-def _true(m: int) -> np.ndarray:
-    return np.ones(m, dtype=bool)
-
-
-def _false(m: int) -> np.ndarray:
-    return np.zeros(m, dtype=bool)
+_NO_INFO: Mapping[str, np.ndarray] = MappingProxyType({})
 
 
 class Recorder:
