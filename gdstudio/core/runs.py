@@ -318,7 +318,10 @@ class _Counted:
         self.f = self.g = self.hh = 0
 
     def _full(self, x) -> bool:
-        return np.size(x) == self.n * self.dim
+        try:
+            return x.size == self.n * self.dim
+        except AttributeError:
+            return np.size(x) == self.n * self.dim
 
     def value(self, x):
         if self._full(x):
@@ -387,6 +390,8 @@ class Run:
         self._radius = OFF_MAP_FACTOR * 0.5 * math.hypot(x1 - x0, y1 - y0)
         # every |x_i − c_i| ≤ R/√2 (less a margin for rounding) ⇒ ‖x − c‖ ≤ R: no row is off the map
         self._a_low = self._radius / math.sqrt(2) * (1 - 1e-12)
+        self._r2_low = (self._radius * (1 - 1e-12)) ** 2  # r² below this: sqrt(r²) ≤ R for sure
+        self._cx, self._cy = float(self._centre[0]), float(self._centre[1])
         tol = config.tol
         self._t2_high = None if tol is None else (tol * (1 + 1e-15)) ** 2
         self._counted = _Counted(self.problem)
@@ -422,12 +427,13 @@ class Run:
         self.nhev[ids] = c.hh + eh
 
     def _evaluate(self, x: np.ndarray):
+        with np.errstate(all="ignore"):
+            return self._evaluate_raw(x)
+
+    def _evaluate_raw(self, x: np.ndarray):
         c = self._counted
         c.n = len(x)
-        with np.errstate(all="ignore"):
-            loss = np.asarray(c.value(x), dtype=float)
-            grad = np.asarray(c.gradient(x), dtype=float)
-        return loss, grad
+        return np.asarray(c.value(x), dtype=float), np.asarray(c.gradient(x), dtype=float)
 
     def _check(self, k: int, x, loss, grad, live):
         """Which rows are recorded and which end at step ``k``. ``live``: rows stepped (None = all).
@@ -497,13 +503,21 @@ class Run:
         f = float(loss[0])
         xs, gs = x[0].tolist(), grad[0].tolist()
         tol = self.config.tol
-        ok = math.isfinite(f) and all(map(math.isfinite, xs)) and all(map(math.isfinite, gs))
+        two_d = len(xs) == 2 and self.objective.dim == 2
+        if two_d and math.isfinite(f + gs[0] + gs[1] + xs[0] + xs[1]):  # quick: all finite
+            dx, dy = xs[0] - self._cx, xs[1] - self._cy
+            r2 = dx * dx + dy * dy
+            if r2 <= self._r2_low and tol is None:
+                return _ONE_TRUE.copy(), _ONE_FALSE.copy(), None
+            ok = True
+        else:
+            ok = math.isfinite(f) and all(map(math.isfinite, xs)) and all(map(math.isfinite, gs))
         why = 0
         if not ok:
             why = Reason.UNDEFINED if all(map(math.isfinite, xs)) else Reason.OVERFLOW
         else:
-            if len(xs) == 2 and self.objective.dim == 2:
-                dx, dy = xs[0] - float(self._centre[0]), xs[1] - float(self._centre[1])
+            if two_d:
+                dx, dy = xs[0] - self._cx, xs[1] - self._cy
                 if math.sqrt(dx * dx + dy * dy) > self._radius:
                     why = Reason.OFF_MAP
             if not why and tol is not None:
@@ -515,8 +529,8 @@ class Run:
                     why = Reason.CONVERGED
         rec = np.array([ok])
         if not why:
-            return rec, np.zeros(1, dtype=bool), None
-        return rec, np.ones(1, dtype=bool), np.array([why], dtype=np.int8)
+            return rec, _ONE_FALSE.copy(), None
+        return rec, _ONE_TRUE.copy(), np.array([why], dtype=np.int8)
 
     def _end_rows(self, k: int, ids: np.ndarray, why: np.ndarray, grad: np.ndarray, extra) -> None:
         """Record the ends :meth:`_check` found (``ids``, ``why``, ``grad``, ``extra``: aligned, compact)."""
@@ -553,6 +567,8 @@ class Run:
         counted.n = len(x)
         state = self.optimizer.init(x, grad, counted, Streams(seeds, 0))
         all_ids = np.arange(n)
+        # Methods that draw no random numbers get no streams (building them costs a few µs a step).
+        stochastic = self.optimizer.stochastic
         for k in range(1, cfg.epochs + 1):
             ids = all_ids if rows is None else rows
             if self._cancel:
@@ -561,30 +577,32 @@ class Run:
             m = len(x)
             counted.n = m
             f0, g0, h0 = counted.f, counted.g, counted.hh
-            with np.errstate(all="ignore"):
-                up = self.optimizer.update(x, grad, state, counted, Streams(seeds, k))
-            if up.evals:  # the optimizer counted (some of) its evaluations per row itself
-                extra = self._add_evals(extra, up.evals, m, (f0, g0, h0))
-            x_new = up.x if type(up.x) is np.ndarray and up.x.dtype == np.float64 else np.array(up.x, dtype=float)
             failed = None
-            if up.failed is not None and np.any(up.failed):
-                failed = np.asarray(up.failed, dtype=bool)
-                code = len(self._fail_texts)
-                self._fail_texts.append(str(up.message))
-                self._fail_id[ids[failed]] = code
-                self._end(ids[failed], Reason.FAILED, k, k - 1, self._extra_tuple(extra, failed))
-            if failed is None:
-                loss_new, grad_new = self._evaluate(x_new)
-                recorded, ended, why = self._check(k, x_new, loss_new, grad_new, None)
-            else:
-                ok = ~failed
-                x_new = np.where(ok[:, None], x_new, x)
-                loss_new, grad_new = loss.copy(), grad.copy()
-                if ok.any():
-                    le, ge = self._evaluate(x_new[ok])
-                    loss_new[ok], grad_new[ok] = le, ge
-                recorded, ended, why = self._check(k, x_new, loss_new, grad_new, ok)
-                ended = ended | failed
+            with np.errstate(all="ignore"):  # one context per step: overflow is what the checks are for
+                up = self.optimizer.update(x, grad, state, counted, Streams(seeds, k) if stochastic else None)
+                if up.evals:  # the optimizer counted (some of) its evaluations per row itself
+                    extra = self._add_evals(extra, up.evals, m, (f0, g0, h0))
+                x_new = up.x
+                if type(x_new) is not np.ndarray or x_new.dtype != np.float64:
+                    x_new = np.array(x_new, dtype=float)
+                if up.failed is not None and np.any(up.failed):
+                    failed = np.asarray(up.failed, dtype=bool)
+                    code = len(self._fail_texts)
+                    self._fail_texts.append(str(up.message))
+                    self._fail_id[ids[failed]] = code
+                    self._end(ids[failed], Reason.FAILED, k, k - 1, self._extra_tuple(extra, failed))
+                if failed is None:
+                    loss_new, grad_new = self._evaluate_raw(x_new)
+                    recorded, ended, why = self._check(k, x_new, loss_new, grad_new, None)
+                else:
+                    ok = ~failed
+                    x_new = np.where(ok[:, None], x_new, x)
+                    loss_new, grad_new = loss.copy(), grad.copy()
+                    if ok.any():
+                        le, ge = self._evaluate_raw(x_new[ok])
+                        loss_new[ok], grad_new[ok] = le, ge
+                    recorded, ended, why = self._check(k, x_new, loss_new, grad_new, ok)
+                    ended = ended | failed
             if why is not None:
                 self._end_rows(k, ids, why, grad_new, extra)
             info = {key: np.asarray(v, dtype=float) for key, v in up.info.items()} if up.info else _NO_INFO
@@ -666,6 +684,8 @@ def _to_step(c: Chunk, prev: Step | None, n: int) -> Step:
     return Step(c.k, x, loss, grad, recorded, ended, info)
 
 
+_ONE_TRUE = np.ones(1, dtype=bool)
+_ONE_FALSE = np.zeros(1, dtype=bool)
 _NO_INFO: Mapping[str, np.ndarray] = MappingProxyType({})
 
 

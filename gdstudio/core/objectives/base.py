@@ -185,7 +185,10 @@ class Objective2D(Objective):
 
     def value(self, p) -> np.ndarray:
         x, y = _split(as_points(p, 2))
-        return np.broadcast_to(self.f(x, y), x.shape).astype(float, copy=False)
+        v = self.f(x, y)
+        if type(v) is np.ndarray and v.shape == x.shape and v.dtype == np.float64:
+            return v  # the usual case: skip broadcast_to/astype (a few µs per call for one start)
+        return np.broadcast_to(v, x.shape).astype(float, copy=False)
 
     def gradient(self, p) -> np.ndarray:
         x, y = _split(as_points(p, 2))

@@ -42,7 +42,7 @@ def _bias_corrections(beta1: float, beta2: float, step: np.ndarray) -> tuple[np.
     torch evaluates these on Python floats (the C library's ``pow``); numpy's vectorised power may
     round differently in the last bit, so the few distinct step counts are mapped through Python.
     """
-    if step.size and step[0] == step[-1] and np.all(step == step[0]):  # the usual case: one count
+    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # the usual case: one count
         k = float(step[0])
         return np.full(step.shape, 1 - beta1**k), np.full(step.shape, (1 - beta2**k) ** 0.5)
     uniq, inv = np.unique(step, return_inverse=True)
@@ -199,7 +199,7 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
     t = g * (1 - beta2)
     t *= g
     v += t
-    if step.size and step[0] == step[-1] and np.all(step == step[0]):  # the usual case: one count
+    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # the usual case: one count
         k = float(step[0])
         bc1, bc2_sqrt = 1 - beta1**k, (1 - beta2**k) ** 0.5  # Python floats, as torch computes them
         neg_step = -(lr / bc1)

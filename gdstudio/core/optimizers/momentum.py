@@ -33,7 +33,7 @@ def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
     if weight_decay != 0:
         g = g + weight_decay * x
     step = state["step"]
-    if step.size and step[0] == step[-1] and np.all(step == step[0]):  # all rows at the same step
+    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # all rows at the same step
         if step.size and step[0] == 0:
             buf = g.copy()
         else:
