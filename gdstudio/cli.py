@@ -151,7 +151,8 @@ def _config_from_args(a):
 def _summary(label: str, t) -> str:
     pt = ", ".join(f"{v:.6g}" for v in t.final) if len(t.x) else "-"
     loss = f"{t.loss[-1]:.6g}" if len(t.loss) else "-"
-    return f"{label}: {t.message}; {t.steps} steps; final ({pt}); loss {loss}"
+    return (f"{label}: {t.message}; {t.steps} steps; final ({pt}); loss {loss}; "
+            f"evaluations: f {t.nfev}, ∇f {t.njev}, H {t.nhev}")
 
 
 def cmd_run(a) -> int:

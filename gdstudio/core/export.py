@@ -2,11 +2,13 @@
 
 Columns (``COLUMNS``)::
 
-    run, step, x, y, loss, grad_x, grad_y, grad_norm, step_size, objective, optimizer, lr, gradient, status
+    run, step, x, y, loss, grad_x, grad_y, grad_norm, step_size, objective, optimizer, lr, gradient, status,
+    nfev, njev, nhev
 
 ``run`` is the run's name (or its index), with ``#i`` appended for start ``i`` of a multi-start run;
 ``step_size`` is ``‖x_k − x_{k−1}‖`` (empty on row 0); ``status`` is the run's final status, repeated on
-each of its rows so a filter by status keeps whole runs. ``objective`` is the objective spec (a custom
+each of its rows so a filter by status keeps whole runs; so are ``nfev``, ``njev``, ``nhev``, the evaluations of
+f, ∇f and the Hessian the start used in all (scipy's names: compare methods per evaluation, not per step). ``objective`` is the objective spec (a custom
 formula appears as ``expr:<formula>``). Objectives of dimension d > 2 write ``x1..xd`` and ``grad_x1..``
 instead of ``x, y, grad_x, grad_y``.
 
@@ -28,6 +30,8 @@ from gdstudio.core.files import atomic_write
 from gdstudio.core.runs import RunResult
 
 META_COLUMNS = ("objective", "optimizer", "lr", "gradient", "status")
+#: Evaluation counts of the whole start (added after the columns above, so older readers keep working).
+EVAL_COLUMNS = ("nfev", "njev", "nhev")
 
 
 def columns(dim: int = 2) -> list[str]:
@@ -36,7 +40,7 @@ def columns(dim: int = 2) -> list[str]:
     else:
         coords = [f"x{i + 1}" for i in range(dim)]
         grads = [f"grad_x{i + 1}" for i in range(dim)]
-    return ["run", "step", *coords, "loss", *grads, "grad_norm", "step_size", *META_COLUMNS]
+    return ["run", "step", *coords, "loss", *grads, "grad_norm", "step_size", *META_COLUMNS, *EVAL_COLUMNS]
 
 
 COLUMNS = tuple(columns(2))
@@ -68,7 +72,8 @@ def iter_rows(results: Sequence[RunResult]) -> Iterable[list[str]]:
             if len(t.x) > 1:
                 steps[1:] = np.linalg.norm(np.diff(t.x, axis=0), axis=-1)
             gnorm = np.linalg.norm(t.grad, axis=-1) if len(t.grad) else np.zeros(0)
-            meta = [cfg.objective, cfg.optimizer, "" if lr == "" else _num(lr), cfg.gradient, str(t.status)]
+            meta = [cfg.objective, cfg.optimizer, "" if lr == "" else _num(lr), cfg.gradient, str(t.status),
+                    str(t.nfev), str(t.njev), str(t.nhev)]
             for k in range(len(t.x)):
                 yield [label, str(k), *map(_num, t.x[k]), _num(t.loss[k]), *map(_num, t.grad[k]),
                        _num(gnorm[k]), "" if k == 0 else _num(steps[k]), *meta]
@@ -124,7 +129,7 @@ def read_csv(path_or_stream) -> dict[str, list]:
         for c, v in zip(header, row):
             if c in text:
                 out[c].append(v)
-            elif c == "step":
+            elif c in ("step", *EVAL_COLUMNS):
                 out[c].append(int(v))
             else:
                 out[c].append(float(v) if v != "" else float("nan"))
