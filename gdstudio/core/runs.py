@@ -369,10 +369,14 @@ class Run:
     start. Full ``N``-row :class:`Step` records are built only for consumers that iterate them.
     """
 
-    def __init__(self, config: RunConfig, objective: Objective | None = None):
+    def __init__(self, config: RunConfig, objective: Objective | None = None, *, starts=None):
         self.config = config
         self.objective, self.optimizer, self.problem = config.validate(objective)
-        n = len(config.starts)
+        if starts is None:
+            self._starts = np.array(config.starts, dtype=float)
+        else:  # many starts as one array (a basin map's grid): no tuple per start in the config
+            self._starts = _check_starts(starts, self.objective.dim)
+        n = self.n = len(self._starts)
         self.codes = np.zeros(n, dtype=np.int8)
         self.reason = np.zeros(n, dtype=np.int8)
         self.last_step = np.zeros(n, dtype=np.int64)
@@ -547,7 +551,7 @@ class Run:
     def chunks(self) -> Iterator[Chunk]:
         """The loop itself: one :class:`Chunk` per step for the rows still running (see :class:`Chunk`)."""
         cfg = self.config
-        x = np.array(cfg.starts, dtype=float)
+        x = self._starts.copy()
         n = len(x)
         counted = self._counted
         rows = None  # global indices of the rows still running; None = all, in order
@@ -639,7 +643,7 @@ class Run:
 
     def steps(self) -> Iterator[Step]:
         """Full ``N``-row :class:`Step` records built from :meth:`chunks` (what ``iter(run)`` gives)."""
-        n = len(self.config.starts)
+        n = self.n
         prev = None
         for c in self.chunks():
             prev = _to_step(c, prev, n)
@@ -657,7 +661,7 @@ class Run:
                 for c in compact:
                     c.add_chunk(chunk)
             return self
-        n = len(self.config.starts)
+        n = self.n
         prev = None
         for chunk in self.chunks():
             for c in compact:
@@ -667,6 +671,16 @@ class Run:
             for c in full:
                 c.add(step)
         return self
+
+
+def _check_starts(starts, dim: int) -> np.ndarray:
+    """``starts`` as an owned (N, dim) float array; ValueError when the shape is wrong or a value is not finite."""
+    a = np.array(starts, dtype=float)
+    if a.ndim != 2 or a.shape[1] != dim or not len(a):
+        raise ValueError(f"starts must have shape (N, {dim}) with N ≥ 1, got {a.shape}")
+    if not np.isfinite(a).all():
+        raise ValueError("every start point must be finite")
+    return a
 
 
 def _to_step(c: Chunk, prev: Step | None, n: int) -> Step:
@@ -731,7 +745,7 @@ class Recorder:
 
     def result(self) -> RunResult:
         r = self.run
-        n, d = len(r.config.starts), r.objective.dim
+        n, d = r.n, r.objective.dim
         if not self._n:
             return RunResult(r.config, [self._trajectory(i, np.empty((0, d)), np.empty(0), np.empty((0, d)))
                                         for i in range(n)])
@@ -795,7 +809,7 @@ class FinalState:
 
     def __init__(self, run: "Run"):
         self.run = run
-        n, d = len(run.config.starts), run.objective.dim
+        n, d = run.n, run.objective.dim
         self.x = np.full((n, d), np.nan)
         self.loss = np.full(n, np.nan)
         self.grad = np.full((n, d), np.nan)
