@@ -39,6 +39,8 @@ from gdstudio.core.runs import STATUS_CODES, Callback, FinalState, Reason, Run, 
 
 #: Starts run together in one block (see :func:`basin_map`).
 BLOCK = 8192
+#: Default tolerance: a start stops once ‖∇f‖ ≤ this, so its steps say how fast it got there.
+DEFAULT_TOL = 1e-6
 #: Default classification radius as a fraction of the grid's diagonal.
 RADIUS_FRACTION = 0.02
 
@@ -51,7 +53,7 @@ PALETTE = np.array([
 #: Colour of starts that reach no known critical point (diverged, failed, or stopped elsewhere).
 NONE_COLOUR = (30, 30, 30)
 #: Brightness of a start that used all its epochs, relative to one that ended at once.
-DARKEST = 0.35
+DARKEST = 0.45
 
 _DIVERGED = STATUS_CODES.index(Status.DIVERGED)
 _FAILED = STATUS_CODES.index(Status.FAILED)
@@ -136,9 +138,9 @@ class BasinMap:
 
     def colours(self) -> np.ndarray:
         """RGBA ``(nx, ny, 4)`` uint8: the basin's colour, brightness falling from 1 (ended at step 0) to
-        :data:`DARKEST` (used every epoch) linearly in the steps taken; −1 starts are :data:`NONE_COLOUR`."""
+        :data:`DARKEST` (used every epoch) as the square root of the fraction of epochs used; −1 starts are :data:`NONE_COLOUR`."""
         epochs = max(self.config.epochs, 1)
-        frac = np.clip(self.steps, 0, epochs) / epochs
+        frac = np.sqrt(np.clip(self.steps, 0, epochs) / epochs)  # sqrt: fast starts differ more visibly
         bright = 1.0 - (1.0 - DARKEST) * frac
         base = np.empty((len(self.basin), 3), dtype=float)
         has = self.basin >= 0
@@ -221,7 +223,7 @@ def classify(ends: np.ndarray, status: np.ndarray, critical: Sequence[CriticalPo
 
 
 def basin_map(objective: str | Objective = "himmelblau", optimizer: str = "gd", *, grid: int = 200,
-              bounds=None, epochs: int = 200, hyperparams: Mapping | None = None, tol: float | None = None,
+              bounds=None, epochs: int = 200, hyperparams: Mapping | None = None, tol: float | None = DEFAULT_TOL,
               gradient: str = "analytic", radius: float | None = None, objective_params: Mapping | None = None,
               progress: Callable[[int, int], None] | None = None,
               should_stop: Callable[[], bool] | None = None) -> BasinMap:
