@@ -770,12 +770,16 @@ class Recorder:
         b = {k: v[: self._n] for k, v in self._bufs.items()}  # (K+1, N, ...)
         R = b["recorded"]
         every = self._thinned()
+        if every:  # rows kept for another start's end are dropped: each start keeps k % every == 0 and its last
+            ks = b["k"]
+            last = np.where(R.any(axis=0), np.max(np.where(R, ks[:, None], -1), axis=0), -1)
+            R = R & ((ks[:, None] % every == 0) | (ks[:, None] == last[None, :]))
         trajs = [self._trajectory(i, b["x"][R[:, i], i], b["loss"][R[:, i], i], b["grad"][R[:, i], i],
                                   b["k"][R[:, i]] if every else None) for i in range(n)]
         return RunResult(r.config, trajs)
 
-    def _thinned(self) -> bool:
-        return False
+    def _thinned(self) -> int:
+        return 0
 
 
 class Thinned(Recorder):
@@ -809,8 +813,8 @@ class Thinned(Recorder):
             self._prev_kept = True
         return super().result()
 
-    def _thinned(self) -> bool:
-        return True
+    def _thinned(self) -> int:
+        return self.every
 
 
 class FinalState:
