@@ -334,6 +334,14 @@ class _Counted:
             self.f += self._fd
         return self.problem.gradient(x)
 
+    def value_and_gradient(self, x):
+        if self._full(x):
+            self.f += 1 + self._fd
+            self.g += 1
+        if self._fd:
+            return self.problem.value(x), self.problem.gradient(x)
+        return self.problem.objective.value_and_gradient(x)
+
     def hessian(self, x):
         if self._full(x):
             self.hh += 1
@@ -437,7 +445,8 @@ class Run:
     def _evaluate_raw(self, x: np.ndarray):
         c = self._counted
         c.n = len(x)
-        return np.asarray(c.value(x), dtype=float), np.asarray(c.gradient(x), dtype=float)
+        loss, grad = c.value_and_gradient(x)
+        return np.asarray(loss, dtype=float), np.asarray(grad, dtype=float)
 
     def _check(self, k: int, x, loss, grad, live):
         """Which rows are recorded and which end at step ``k``. ``live``: rows stepped (None = all).

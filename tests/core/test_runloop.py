@@ -185,3 +185,17 @@ def test_250000_starts_most_converging_early_cost_what_they_step(monkeypatch):
 
 def test_reasons_table_covers_every_status():
     assert {runs_mod.REASONS[r][0] for r in Reason if r is not Reason.NONE} == set(STATUS_CODES) - {Status.RUNNING}
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1, max_size=20))
+def test_value_and_gradient_are_value_and_gradient_bit_for_bit(points):
+    from gdstudio.core.objectives import get_objective, objective_names
+
+    p = np.array(points)
+    for name in objective_names():
+        o = get_objective(name)
+        with np.errstate(all="ignore"):
+            v, g = o.value_and_gradient(p)
+            np.testing.assert_array_equal(v, o.value(p))
+            np.testing.assert_array_equal(g, o.gradient(p))
