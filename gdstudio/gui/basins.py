@@ -14,6 +14,7 @@ id). Cancelling sets a flag the computation reads after every step.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 import traceback
@@ -35,7 +36,7 @@ MAX_EPOCHS = 500
 #: Pause after a change before the map is recomputed (ms).
 DEBOUNCE_MS = 400
 #: At most one progress report per this many seconds from the worker.
-PROGRESS_S = 0.05
+PROGRESS_S = 0.1
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class BasinController(QObject):
 
     # --- the worker thread ---------------------------------------------------------------------------
     def _work(self, rid: int, req: BasinRequest, stop: threading.Event) -> None:
+        _lower_priority()
         last = [0.0]
 
         def progress(done: int, total: int) -> None:
@@ -242,6 +244,15 @@ class BasinController(QObject):
         w = self.window
         if self.layer.visible and not w.controller.busy:
             w.run()
+
+
+def _lower_priority() -> None:
+    """Run this thread at a lower OS priority (Linux: a thread's own nice value), so that on a busy machine
+    the scheduler wakes the GUI thread first; elsewhere, or when not allowed, nothing changes."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), min(19, os.getpriority(os.PRIO_PROCESS, 0) + 10))
+    except (AttributeError, OSError):
+        pass
 
 
 def install(window: QMainWindow) -> BasinController:
