@@ -38,7 +38,7 @@ from gdstudio.core.objectives import CriticalPoint, Objective, get_objective
 from gdstudio.core.runs import STATUS_CODES, Callback, FinalState, Reason, Run, RunConfig, Status
 
 #: Starts run together in one block (see :func:`basin_map`).
-BLOCK = 8192
+BLOCK = 16384
 #: Default tolerance: a start stops once ‖∇f‖ ≤ this, so its steps say how fast it got there.
 DEFAULT_TOL = 1e-6
 #: Default classification radius as a fraction of the grid's diagonal.

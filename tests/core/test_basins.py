@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from gdstudio.core.basins import BasinMap, basin_map, classify, grid_points
+from gdstudio.core.basins import BLOCK, BasinMap, basin_map, classify, grid_points
 from gdstudio.core.objectives import CriticalPoint, get_objective
 from gdstudio.core.runs import STATUS_CODES, Status
 
@@ -90,9 +90,9 @@ def test_bad_requests_name_the_problem():
 
 def test_progress_and_cancel():
     seen = []
-    m = basin_map("sphere", "gd", grid=120, epochs=50, hyperparams={"lr": 0.01}, tol=None,
+    m = basin_map("sphere", "gd", grid=200, epochs=50, hyperparams={"lr": 0.01}, tol=None,
                   progress=lambda done, total: seen.append((done, total)), should_stop=lambda: len(seen) >= 5)
-    assert m.cancelled and seen[-1][1] == 2 * 50  # 14,400 starts: two blocks
+    assert m.cancelled and seen[-1][1] == -(-40000 // BLOCK) * 50  # one progress scale over all blocks
     assert (m.status == STATUS_CODES.index(Status.CANCELLED)).all()
 
 
