@@ -16,6 +16,13 @@ failed     the optimizer could not take a step (e.g. a singular Hessian for Newt
 
 Start ``i`` of an ``N``-start run gives exactly what a single run from that start gives (random methods:
 a single run with seed ``seed + i``), because every operation is row-wise.
+
+What a run keeps is chosen by its consumer (:meth:`Run.drive`): :class:`Recorder` every step (the window,
+``gdstudio run``), :class:`Thinned` every k-th step, :class:`FinalState` only each start's last row (basin
+maps: O(N) memory whatever the epochs), :class:`Callback` a function called with each step of the rows still
+running (for streaming rows out as they come). Statuses are int8 codes with messages built from one table
+(:data:`REASONS`) when read; each start's evaluations of f, ∇f and H are counted (``nfev``, ``njev``,
+``nhev``).
 """
 
 from __future__ import annotations
