@@ -59,8 +59,8 @@ def test_settings_round_trip_through_the_window(open_window, tmp_path, qtbot):
 
     w2 = open_window(S.open_store(ini))
     got = shown_config(w2)
-    assert (got.objective, got.optimizer, got.starts, got.epochs, got.gradient, got.fd_step) == \
-        ("booth", "adam", ((2.5, -1.0),), 321, "central", 0.001)
+    assert (got.objective, got.optimizer, got.starts.tolist(), got.epochs, got.gradient, got.fd_step) == \
+        ("booth", "adam", [[2.5, -1.0]], 321, "central", 0.001)
     assert got.hp["lr"] == 0.05 and got.hp["beta1"] == 0.8
     assert w2.objective.name == "booth"
     assert w2.actions.speed.speed() == 50
@@ -103,7 +103,8 @@ def test_corrupt_store_gives_the_defaults(open_window, tmp_path, garbage):
     w = open_window(S.open_store(str(ini)))
     cfg = shown_config(w)
     first = defaults.first_config()
-    assert (cfg.objective, cfg.optimizer, cfg.starts) == (first.objective, first.optimizer, first.starts)
+    assert (cfg.objective, cfg.optimizer, cfg.starts.tolist()) == (first.objective, first.optimizer,
+                                                                   first.starts.tolist())
     assert w.isVisible()
     w.close()  # saving over the damaged file works
     assert S.load(S.open_store(str(ini))).optimizer == first.optimizer

@@ -165,7 +165,7 @@ def test_run_adds_a_run_and_a_click_restarts_only_the_runs_going(window, qtbot):
     assert done in window.model and window.model.get(done).status == Status.COMPLETED  # finished runs stay
     new = [e for e in window.model if e.run_id != done]
     assert [e.label for e in new] == ["gd", "adam"] and [e.color.name() for e in new] == colors
-    assert all(e.config.starts == ((4.0, -2.0),) for e in new)
+    assert all(e.config.starts.tolist() == [[4.0, -2.0]] for e in new)
     assert not set(going) & {e.run_id for e in window.model}
     window.reset()
     assert len(window.model) == 0

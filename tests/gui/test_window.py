@@ -186,7 +186,7 @@ def test_click_during_a_run_starts_a_fresh_run_there(window, qtbot):
     window.contour_view.sig_point_clicked.emit(4.0, -2.0)
     assert rid not in window.model
     e = window.model.latest()
-    assert e.config.starts == ((4.0, -2.0),)
+    assert e.config.starts.tolist() == [[4.0, -2.0]]
     qtbot.waitUntil(lambda: len(e) > 1, timeout=5000)
     assert np.allclose(e.x[0, 0], (4.0, -2.0))
     window.reset()

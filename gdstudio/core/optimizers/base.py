@@ -92,6 +92,38 @@ class HyperParam:
         return v
 
 
+@dataclass(frozen=True)
+class Shown:
+    """Something an optimizer wants shown about its steps: a state entry or a derived quantity.
+
+    ``key`` is stable (code and tests use it; renaming ``label`` changes no behaviour): a key of the
+    state (``from_state``) or of what :meth:`Optimizer.derived` returns. ``label`` is the display text.
+    ``arrow`` asks the views to draw it at the point as an arrow (when its shape is ``(d,)``).
+    """
+
+    key: str
+    label: str
+    arrow: bool = False
+    from_state: bool = False
+
+    @property
+    def vector_key(self) -> str:
+        """Its key among :meth:`~gdstudio.core.analysis.StepExplanation.vectors`."""
+        return ("state:" if self.from_state else "derived:") + self.key
+
+
+class Curvature(NamedTuple):
+    """The curvature model an optimizer steps with, for one point.
+
+    ``matrix`` is ``(d, d)``: the Hessian ``H`` itself (``inverse=False``, Newton) or an approximation
+    of its inverse (``inverse=True``, BFGS's ``B``); ``label`` names it for display.
+    """
+
+    matrix: np.ndarray
+    inverse: bool
+    label: str
+
+
 class Update(NamedTuple):
     """What one step returns.
 
@@ -116,6 +148,16 @@ class Optimizer:
     name : command-line name; title : display name; rule : the update rule in one line of text
     (shown in tooltips and ``gdstudio list``); hyperparams : the :class:`HyperParam` specs;
     stochastic : whether it draws random numbers (then a run's seed matters).
+
+    What the explanations and pictures need to know about an optimizer lives here too, so a new
+    optimizer (built-in, plugin or your own) gets its pictures without any change to
+    :mod:`gdstudio.core.analysis` or the window:
+
+    shown : :class:`Shown` specs, the state entries and derived quantities worth showing (with
+    stable keys and display labels), computed by :meth:`derived`; searches_line : whether each step
+    is a line search along a direction (its ``info`` then has the chosen ``t`` and the trials
+    ``tried_t``, ``tried_f``), named by ``search_direction``; :meth:`curvature` : the curvature model
+    it steps with, if any.
     """
 
     name: ClassVar[str] = ""
@@ -124,6 +166,9 @@ class Optimizer:
     reference: ClassVar[str] = ""
     hyperparams: ClassVar[tuple[HyperParam, ...]] = ()
     stochastic: ClassVar[bool] = False
+    shown: ClassVar[tuple[Shown, ...]] = ()
+    searches_line: ClassVar[bool] = False
+    search_direction: ClassVar[str] = "−∇f (steepest descent)"
 
     def __init__(self, **hp: Any):
         spec = {h.name: h for h in self.hyperparams}
@@ -151,6 +196,16 @@ class Optimizer:
         """One step from ``x`` (gradient ``g``). ``problem`` gives ``value``/``gradient``/``hessian``."""
         raise NotImplementedError
 
+    def derived(self, state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Quantities derived from one row of the state after a step (``state[key]`` of shape
+        ``(d,)``, ``step`` a scalar), by the keys of :attr:`shown` (default: none)."""
+        return {}
+
+    def curvature(self, state: Mapping[str, np.ndarray], x: np.ndarray, problem) -> Curvature | None:
+        """The curvature model of the step from ``x`` (one point ``(d,)``), given one row of the state
+        after the step; None when the optimizer uses none (the default)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<Optimizer {self.name} " + " ".join(f"{k}={v}" for k, v in self.hp.items()) + ">"
 
@@ -173,6 +228,21 @@ def put_rows(state: State, rows, part: State) -> State:
 # Hyperparameter specs shared by several optimizers (torch.optim names and meanings).
 def lr_param(default: float = 0.01, doc: str = "learning rate ε: the step is ε times the direction") -> HyperParam:
     return HyperParam("lr", default, 0.0, math.inf, doc=doc, low_open=True, log=True, symbol="ε")
+
+
+def apply_weight_decay(x: np.ndarray, g: np.ndarray, lam: float, *, lr: float = 0.0,
+                       decoupled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""Apply weight decay λ the way torch.optim does; return the new ``(x, g)``.
+
+    L2 (torch's ``weight_decay`` in SGD, Adagrad, RMSprop, Adam): the gradient gains the penalty's
+    gradient, :math:`g \leftarrow g + \lambda x`. Decoupled (AdamW): the point shrinks before the step,
+    :math:`x \leftarrow (1 - \varepsilon\lambda)\, x`, and ``g`` is unchanged. λ = 0 changes nothing.
+    """
+    if lam == 0:
+        return x, g
+    if decoupled:
+        return x * (1 - lr * lam), g
+    return x, g + lam * x
 
 
 WEIGHT_DECAY = HyperParam("weight_decay", 0.0, 0.0, math.inf, doc="L2 penalty λ: adds λx to the gradient",

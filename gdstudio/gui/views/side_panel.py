@@ -416,7 +416,7 @@ class SidePanel(QScrollArea):
         self.seed_spin.setValue(cfg.seed)
         self.tol_edit.setText("" if cfg.tol is None else format_number(cfg.tol))
         self.h_edit.setText("" if cfg.fd_step is None else format_number(cfg.fd_step))
-        if cfg.starts:
+        if len(cfg.starts):
             self.set_start(*cfg.starts[0][:2])
         self.sig_objective_changed.emit()
 
