@@ -56,6 +56,16 @@ def as_points(p, dim: int) -> np.ndarray:
     return a
 
 
+def as_point(x, dim: int) -> np.ndarray:
+    """One finite point ``(dim,)`` as an owned float64 array (raises ValueError naming the problem)."""
+    p = np.array(x, dtype=float).reshape(-1)
+    if p.shape != (dim,):
+        raise ValueError(f"a point needs {dim} coordinates, got shape {np.shape(x)}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"the point {p.tolist()} is not finite")
+    return p
+
+
 def hessian_2d(hxx, hxy, hyy, shape) -> np.ndarray:
     """Assemble a ``shape + (2, 2)`` symmetric Hessian from its three entries (each broadcast to ``shape``)."""
     h = np.empty(tuple(shape) + (2, 2))
