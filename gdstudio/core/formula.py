@@ -80,7 +80,7 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from gdstudio.core.objectives.base import Objective2D, Parameter
+from gdstudio.core.objectives.base import EXPR_PREFIX, Objective2D, Parameter
 
 #: Longest formula accepted, in characters.
 MAX_LENGTH = 500
@@ -699,7 +699,7 @@ class FormulaObjective(Objective2D):
 
     def __init__(self, formula: str, *, title: str | None = None, **params: float):
         self.compiled = compile_formula(formula)
-        self.name = "expr:" + self.compiled.normalised
+        self.name = EXPR_PREFIX + self.compiled.normalised
         self.formula = self.compiled.normalised
         self.title = title.strip() if isinstance(title, str) and title.strip() else self.compiled.normalised
         super().__init__(**params)
@@ -710,7 +710,7 @@ class FormulaObjective(Objective2D):
         self.domain = ((p["xmin"], p["xmax"]), (p["ymin"], p["ymax"]))
 
     def spec(self) -> str:
-        return "expr:" + self.compiled.text
+        return EXPR_PREFIX + self.compiled.text
 
     def f(self, x, y):
         (v,) = _call(lambda: (self.compiled.f(x, y),), 1, np.shape(x))

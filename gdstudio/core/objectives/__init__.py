@@ -12,6 +12,7 @@ from typing import Mapping
 
 from gdstudio.core.objectives.base import (
     CRITICAL_KINDS,
+    EXPR_PREFIX,
     CriticalPoint,
     Objective,
     Objective2D,
@@ -19,8 +20,6 @@ from gdstudio.core.objectives.base import (
 )
 from gdstudio.core.objectives.library import BUILTINS
 
-#: Prefix of a custom formula objective spec: ``"expr:sin(x)*cos(y)"``.
-EXPR_PREFIX = "expr:"
 
 
 def objective_names() -> list[str]:

@@ -20,6 +20,9 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+#: Prefix of a custom formula objective spec: ``"expr:sin(x)*cos(y)"``.
+EXPR_PREFIX = "expr:"
+
 #: The kinds of critical point, as the second-derivative test names them.
 CRITICAL_KINDS = ("minimum", "maximum", "saddle", "degenerate")
 

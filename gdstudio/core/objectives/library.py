@@ -44,7 +44,7 @@ def _refined_critical(objective: Objective2D, rough) -> tuple[CriticalPoint, ...
 
 
 class Sphere(Objective2D):
-    r"""The round bowl: the article's :math:`f(x) = x^2` along :math:`y = 0`.
+    r"""The round bowl: the textbook first example :math:`f(x) = x^2` along :math:`y = 0`.
 
     .. math::
 
