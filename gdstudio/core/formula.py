@@ -80,7 +80,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from gdstudio.core.objectives.base import EXPR_PREFIX, Objective2D, Parameter
+from gdstudio.core.objectives.base import EXPR_PREFIX, Objective2D
+from gdstudio.core.specs import HyperParam
 
 #: Longest formula accepted, in characters.
 MAX_LENGTH = 500
@@ -688,13 +689,13 @@ class FormulaObjective(Objective2D):
     notes = "a formula typed by the user; derivatives are derived symbolically"
 
     @classmethod
-    def parameters(cls) -> tuple[Parameter, ...]:
+    def parameters(cls) -> tuple[HyperParam, ...]:
         lo, hi = DEFAULT_DOMAIN
         return (
-            Parameter("xmin", lo, -1e6, 1e6, "left edge of the view"),
-            Parameter("xmax", hi, -1e6, 1e6, "right edge of the view"),
-            Parameter("ymin", lo, -1e6, 1e6, "bottom edge of the view"),
-            Parameter("ymax", hi, -1e6, 1e6, "top edge of the view"),
+            HyperParam("xmin", lo, -1e6, 1e6, doc="left edge of the view"),
+            HyperParam("xmax", hi, -1e6, 1e6, doc="right edge of the view"),
+            HyperParam("ymin", lo, -1e6, 1e6, doc="bottom edge of the view"),
+            HyperParam("ymax", hi, -1e6, 1e6, doc="top edge of the view"),
         )
 
     def __init__(self, formula: str, *, title: str | None = None, **params: float):

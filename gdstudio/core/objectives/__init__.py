@@ -16,7 +16,6 @@ from gdstudio.core.objectives.base import (
     CriticalPoint,
     Objective,
     Objective2D,
-    Parameter,
 )
 from gdstudio.core.objectives.library import BUILTINS
 
@@ -79,7 +78,6 @@ __all__ = [
     "EXPR_PREFIX",
     "Objective",
     "Objective2D",
-    "Parameter",
     "get_objective",
     "objective_names",
     "objective_spec",

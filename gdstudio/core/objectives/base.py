@@ -20,6 +20,8 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from gdstudio.core.specs import HyperParam
+
 #: Prefix of a custom formula objective spec: ``"expr:sin(x)*cos(y)"``.
 EXPR_PREFIX = "expr:"
 
@@ -38,17 +40,6 @@ class CriticalPoint:
     kind: str
     value: float
     label: str = ""
-
-
-@dataclass(frozen=True)
-class Parameter:
-    """A numeric parameter of an objective (e.g. the condition number κ of ``quadratic``)."""
-
-    name: str
-    default: float
-    low: float = -np.inf
-    high: float = np.inf
-    doc: str = ""
 
 
 def as_points(p, dim: int) -> np.ndarray:
@@ -126,8 +117,9 @@ class Objective:
 
     # --- what subclasses provide -------------------------------------------------------------
     @classmethod
-    def parameters(cls) -> tuple[Parameter, ...]:
-        """The objective's settable parameters (none by default)."""
+    def parameters(cls) -> tuple[HyperParam, ...]:
+        """The objective's settable parameters, as float :class:`~gdstudio.core.specs.HyperParam` specs
+        (none by default)."""
         return ()
 
     def value(self, p) -> np.ndarray:

@@ -15,7 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from gdstudio.core.objectives.base import CriticalPoint, Objective2D, Parameter, critical
+from gdstudio.core.objectives.base import CriticalPoint, Objective2D, critical
+from gdstudio.core.specs import HyperParam
 
 
 def _refine(objective: Objective2D, starts: Sequence[Sequence[float]], iterations: int = 30) -> np.ndarray:
@@ -105,8 +106,8 @@ class Quadratic(Objective2D):
     @classmethod
     def parameters(cls):
         return (
-            Parameter("kappa", 10.0, low=1e-6, high=1e6,
-                      doc="κ: curvature along y relative to x (the condition number when κ ≥ 1); must be > 0"),
+            HyperParam("kappa", 10.0, low=1e-6, high=1e6,
+                       doc="κ: curvature along y relative to x (the condition number when κ ≥ 1); must be > 0"),
         )
 
     def f(self, x, y):
