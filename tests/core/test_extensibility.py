@@ -182,3 +182,16 @@ def test_an_optimizer_that_says_it_searches_a_line_gets_the_line_search_chart(re
     ls = an.step_line_search(Run(cfg).objective, e)
     assert ls.searched and ls.direction_label == "−b (the buffer)" and ls.chosen_t == 0.1
     np.testing.assert_allclose(ls.direction, e.update / 0.1)
+
+
+def test_a_session_takes_an_objective_instance_and_saves_its_spec():
+    from gdstudio.core.objectives import get_objective
+    from gdstudio.core.session import loads
+
+    f = get_objective("quadratic", {"kappa": 4.0})
+    cfg = RunConfig.create(f, "gd", starts=[(1.0, 1.0)], epochs=3)
+    back = loads(dumps(Session(f, runs=(SessionRun(cfg),))))
+    assert back.objective == "quadratic" and back.params == {"kappa": 4.0}
+    again = back.runs[0].config
+    assert again.objective == "quadratic" and dict(again.objective_params) == {"kappa": 4.0}
+    np.testing.assert_array_equal(run(again)[0].x, run(cfg)[0].x)
