@@ -165,6 +165,7 @@ class RunConfig:
         if bad.any():
             row = tuple(starts[int(np.argmax(bad))].tolist())
             raise ValueError(f"start point {row} is not finite")
+        optimizer.check_size(len(starts), objective.dim)
         return objective, optimizer, problem
 
     def to_dict(self) -> dict[str, Any]:

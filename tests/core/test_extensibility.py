@@ -195,3 +195,13 @@ def test_a_session_takes_an_objective_instance_and_saves_its_spec():
     again = back.runs[0].config
     assert again.objective == "quadratic" and dict(again.objective_params) == {"kappa": 4.0}
     np.testing.assert_array_equal(run(again)[0].x, run(cfg)[0].x)
+
+
+@pytest.mark.parametrize("name", ["newton", "bfgs"])
+def test_second_order_methods_refuse_a_problem_whose_matrices_would_not_fit(name):
+    big = WideQuadratic(20_000)  # a 20,000 × 20,000 Hessian is 3 GB
+    with pytest.raises(ValueError, match=rf"{name} holds 1 matrix of 20,000 × 20,000 numbers per start: "
+                                         r"3,052 MB for 1 start, more than its 512 MB limit; use a first-order"):
+        RunConfig.create(big, name, starts=[np.zeros(20_000)], epochs=1)
+    RunConfig.create(big, "adam", starts=[np.zeros(20_000)], epochs=1)  # first-order methods take it
+    RunConfig.create(WideQuadratic(2_000), name, starts=[np.zeros(2_000)], epochs=1)  # 31 MB: fine

@@ -179,6 +179,10 @@ class StepExplanation:
         return c.matrix if c is not None and c.inverse else None
 
 
+#: A column whose rows hold more numbers than this (e.g. BFGS's d × d matrix for d > 64) starts without spare rows.
+_SMALL_ROW = 4096
+
+
 class _Columns:
     """Growable per-key arrays: row ``j`` of key ``name`` is record ``j`` (amortised O(1) append).
 
@@ -199,7 +203,8 @@ class _Columns:
                 continue
             col = self.cols.get(key)
             if col is None:
-                col = self.cols[key] = np.full((max(16, 2 * (self.n + 1)),) + v.shape, np.nan)
+                rows = max(16, 2 * (self.n + 1)) if v.size <= _SMALL_ROW else self.n + 1  # d × d states: no slack
+                col = self.cols[key] = np.full((rows,) + v.shape, np.nan)
             elif col.shape[1:] != v.shape:  # irregular: keep this key as a list from now on
                 self.lists[key] = list(col[: self.n]) + [v]
                 del self.cols[key]

@@ -26,6 +26,10 @@ from gdstudio.core.specs import HyperParam
 
 State = dict  # dict[str, np.ndarray], first axis = start index
 
+#: The most memory the d × d matrices of an optimizer (Newton's Hessian, BFGS's inverse estimate) may take for
+#: all starts together; a larger problem is refused before the run starts (see :meth:`Optimizer.check_size`).
+DENSE_LIMIT_BYTES = 512 * 2**20
+
 
 @dataclass(frozen=True)
 class Shown:
@@ -88,6 +92,8 @@ class Optimizer:
     optimizer (built-in, plugin or your own) gets its pictures without any change to
     :mod:`gdstudio.core.analysis` or the window:
 
+    dense_matrices : how many ``d × d`` float matrices per start a step holds at once (0 for
+    first-order methods): :meth:`check_size` refuses problems whose matrices would not fit.
     shown : :class:`Shown` specs, the state entries and derived quantities worth showing (with
     stable keys and display labels), computed by :meth:`derived`; searches_line : whether each step
     is a line search along a direction (its ``info`` then has the chosen ``t`` and the trials
@@ -104,6 +110,7 @@ class Optimizer:
     shown: ClassVar[tuple[Shown, ...]] = ()
     searches_line: ClassVar[bool] = False
     search_direction: ClassVar[str] = "−∇f (steepest descent)"
+    dense_matrices: ClassVar[int] = 0
 
     def __init__(self, **hp: Any):
         spec = {h.name: h for h in self.hyperparams}
@@ -122,6 +129,21 @@ class Optimizer:
             if h.name == name:
                 return h
         raise KeyError(name)
+
+    def check_size(self, n: int, d: int) -> None:
+        """Raise ValueError, saying why, when ``n`` starts of dimension ``d`` are too big for this optimizer.
+
+        The default refuses only when :attr:`dense_matrices` ``× n × d² × 8`` bytes exceed
+        :data:`DENSE_LIMIT_BYTES` (a model with thousands of parameters and a second-order method).
+        """
+        need = self.dense_matrices * n * d * d * 8
+        if need > DENSE_LIMIT_BYTES:
+            raise ValueError(
+                f"{self.name} holds {self.dense_matrices} matri{'x' if self.dense_matrices == 1 else 'ces'} "
+                f"of {d:,} × {d:,} numbers per start: "
+                f"{need / 2**20:,.0f} MB for {n:,} start{'s' if n != 1 else ''}, more than its "
+                f"{DENSE_LIMIT_BYTES // 2**20} MB limit; use a first-order optimizer (gd, momentum, adam...) "
+                f"for a problem of this size")
 
     def init(self, x: np.ndarray, g: np.ndarray, problem, rng) -> State:
         """State before the first step, for points ``x`` with gradients ``g`` (default: no state)."""

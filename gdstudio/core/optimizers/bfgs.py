@@ -60,6 +60,7 @@ class BFGS(Optimizer):
                    doc="backtracking factor ρ: each rejected trial step is multiplied by ρ"),
     )
 
+    dense_matrices = 1  # B, the inverse-Hessian estimate of each start
     searches_line = True
     search_direction = "−B∇f (quasi-Newton direction)"
 

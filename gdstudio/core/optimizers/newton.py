@@ -75,6 +75,8 @@ class Newton(Optimizer):
     reference = "Nocedal & Wright (2006), Numerical Optimization, §3.3"
     hyperparams = (lr_param(1.0, doc="step fraction ε: 1 is the full Newton step"),)
 
+    dense_matrices = 1  # the Hessian of each start
+
     def curvature(self, state, x, problem):
         """The Hessian ``H`` at ``x`` itself (the model Newton minimises)."""
         h = np.asarray(problem.hessian(np.asarray(x, dtype=float)[None]), dtype=float)[0]
