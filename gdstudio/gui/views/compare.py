@@ -146,7 +146,7 @@ def race_configs(base: RunConfig, entries: Sequence[tuple[str, Mapping[str, Any]
 
 def _summary(base: RunConfig) -> str:
     start = ", ".join(f"{v:.4g}" for v in base.starts[0]) if len(base.starts) else ""
-    obj = "custom" if base.objective.startswith(EXPR_PREFIX) else base.objective
+    obj = "custom" if base.objective_spec.startswith(EXPR_PREFIX) else base.objective_spec
     return f"{obj} · start ({start}) · {base.epochs:,} epochs"
 
 
