@@ -178,3 +178,16 @@ def test_core_imports_no_qt_at_runtime():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "[]"
+
+
+#: The window's wiring: modules that take the MainWindow or run its threads. Views draw models and never import these.
+WIRING = {"gdstudio.gui.app", "gdstudio.gui.main_window", "gdstudio.gui.see_why", "gdstudio.gui.actions",
+          "gdstudio.gui.controller", "gdstudio.gui.worker", "gdstudio.gui.persistence", "gdstudio.gui.session_io",
+          "gdstudio.gui.image_export"}
+
+
+def test_views_do_not_import_the_wiring():
+    g = import_graph()
+    assert WIRING <= set(g)  # the names above are real modules
+    bad = {m: sorted(g[m] & WIRING) for m in g if m.startswith("gdstudio.gui.views") and g[m] & WIRING}
+    assert bad == {}
