@@ -61,7 +61,7 @@ def _as_starts(starts) -> np.ndarray:
     """``starts`` as an owned, read-only float array ``(N, d)`` (a single point becomes one row)."""
     a = np.array(starts, dtype=float)  # always a copy: the config owns it
     if a.ndim < 2:
-        a = np.atleast_2d(a)
+        a = a.reshape(0, 0) if a.size == 0 else np.atleast_2d(a)  # no points at all: validate says so
     a.setflags(write=False)
     return a
 

@@ -140,6 +140,7 @@ def test_iteration_and_collection_agree():
     (dict(gradient="symbolic"), "unknown gradient source"),
     (dict(gradient="central", fd_step=-1.0), "positive"),
     (dict(tol=-1.0), "tol must be"),
+    (dict(starts=[]), "at least one start point"),
 ])
 def test_bad_configs_name_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
