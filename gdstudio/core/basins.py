@@ -3,7 +3,8 @@
 One start per grid point, all run together by :class:`~gdstudio.core.runs.Run` with the
 :class:`~gdstudio.core.runs.FinalState` collector (only the last point of each start is kept, so memory
 is O(grid²) whatever the epochs). Each start's end point is then classified against the objective's
-known critical points:
+known critical points (when it lists none, e.g. a typed formula, those found by
+:func:`gdstudio.core.analysis.critical.find_critical_points` in the grid's box):
 
 .. math::
 
@@ -155,7 +156,7 @@ class BasinMap:
     def summary(self) -> list[str]:
         """Lines for a human: the critical points with their basin sizes."""
         n = len(self.basin)
-        lines = [f"{self.config.objective} with {self.config.optimizer}: {self.shape[0]}×{self.shape[1]} starts, "
+        lines = [f"{self.config.objective_spec} with {self.config.optimizer}: {self.shape[0]}×{self.shape[1]} starts, "
                  f"{self.config.epochs} epochs, classified within {self.radius:.3g} of a critical point"]
         counts = self.counts()
         for j, c in enumerate(self.critical):
@@ -242,10 +243,8 @@ def basin_map(objective: str | Objective = "himmelblau", optimizer: str = "gd", 
     if not all(math.isfinite(v) for v in (bx0, bx1, by0, by1)) or not (bx0 < bx1 and by0 < by1):
         raise ValueError(f"bounds must be finite with xmin < xmax and ymin < ymax, got {bounds}")
     xs, ys, starts = grid_points(bounds, int(grid))
-    name = objective if isinstance(objective, str) else obj.spec()
-    config = RunConfig.create(objective=name, optimizer=optimizer, starts=starts[:1], epochs=epochs,
-                              hyperparams=dict(hyperparams or {}), objective_params=dict(obj.params),
-                              gradient=gradient, tol=tol)
+    config = RunConfig.create(objective=obj, optimizer=optimizer, starts=starts[:1], epochs=epochs,
+                              hyperparams=dict(hyperparams or {}), gradient=gradient, tol=tol)
     # Blocks of BLOCK starts run one after the other: every start is independent (row-wise arithmetic),
     # and arrays of a few hundred kB stay in cache and in malloc's heap instead of being mapped and
     # faulted in afresh at every operation (measured: 2.5× less CPU time for 250,000 starts).
@@ -278,6 +277,10 @@ def basin_map(objective: str | Objective = "himmelblau", optimizer: str = "gd", 
         nfev[lo:hi], njev[lo:hi] = run.nfev, run.njev
         cancelled = bool(np.any(run.reason == Reason.CANCELLED))
     crit = tuple(c for c in obj.critical_points() if len(c.x) == 2)
+    if not crit:  # e.g. a typed formula: find them numerically (Newton on ∇f = 0 from a grid of seeds)
+        from gdstudio.core.analysis.critical import find_critical_points
+
+        crit = find_critical_points(obj, domain=bounds)
     r = float(radius) if radius is not None else RADIUS_FRACTION * math.hypot(bx1 - bx0, by1 - by0)
     basin = classify(x_end, codes, crit, r)
     return BasinMap(xs, ys, starts, x_end, codes, steps, basin, nfev, njev, crit, config, r, cancelled)

@@ -151,3 +151,13 @@ def test_basin_map_is_a_frozen_record():
     with pytest.raises(AttributeError):
         m.radius = 1.0  # type: ignore[misc]
     assert get_objective("sphere").critical_points()[0].x == m.critical[0].x
+
+
+def test_a_typed_formula_gets_its_critical_points_found():
+    m = basin_map("expr:x^4 - 2*x^2 + y^2", "gd", grid=40, bounds=((-1.5, 1.5), (-1.5, 1.5)), epochs=300,
+                  hyperparams={"lr": 0.02})
+    kinds = sorted(c.kind for c in m.critical)
+    assert kinds == ["minimum", "minimum", "saddle"]
+    used = {m.critical[j].x for j in set(m.basin.tolist())}
+    assert used == {(-1.0, 0.0), (1.0, 0.0)} or all(abs(abs(x) - 1) < 1e-6 and abs(y) < 1e-6 for x, y in used)
+    assert (m.basin >= 0).mean() > 0.9  # the starts on the line x = 0 go to the saddle's neighbourhood slowly

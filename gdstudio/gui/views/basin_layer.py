@@ -150,7 +150,7 @@ def render_image(m: BasinMap, size: int = 600) -> QImage:
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setFont(font)
         p.setPen(QColor(20, 20, 20))
-        title = ", ".join([f"Basins: {m.config.objective}", m.config.optimizer,
+        title = ", ".join([f"Basins: {m.config.objective_spec}", m.config.optimizer,
                            *(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in m.config.hyperparams),
                            f"{m.config.epochs} epochs" + ("" if m.config.tol is None else f", tol {m.config.tol:g}"),
                            f"{nx}×{ny} starts"])
