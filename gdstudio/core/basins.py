@@ -284,3 +284,58 @@ def basin_map(objective: str | Objective = "himmelblau", optimizer: str = "gd", 
     r = float(radius) if radius is not None else RADIUS_FRACTION * math.hypot(bx1 - bx0, by1 - by0)
     basin = classify(x_end, codes, crit, r)
     return BasinMap(xs, ys, starts, x_end, codes, steps, basin, nfev, njev, crit, config, r, cancelled)
+
+
+# --- a map in another process (the window's worker uses it: no GIL shared with the GUI thread) -------
+def save_arrays(m: BasinMap, path) -> None:
+    """The map's arrays and critical points in an ``.npz`` file (what :func:`load_arrays` reads back)."""
+    crit = m.critical
+    np.savez(path, xs=m.xs, ys=m.ys, x=m.x, status=m.status, steps=m.steps, basin=m.basin, nfev=m.nfev,
+             njev=m.njev, radius=np.float64(m.radius), cancelled=np.bool_(m.cancelled),
+             crit_x=np.array([c.x for c in crit], dtype=float).reshape(-1, 2),
+             crit_kind=np.array([c.kind for c in crit], dtype=str), crit_label=np.array([c.label for c in crit], dtype=str),
+             crit_value=np.array([c.value for c in crit], dtype=float))
+
+
+def load_arrays(path, config: RunConfig) -> BasinMap:
+    """A :class:`BasinMap` from :func:`save_arrays`' file, for ``config`` (the request it was computed for)."""
+    with np.load(path) as z:
+        crit = tuple(CriticalPoint(tuple(float(v) for v in z["crit_x"][j]), str(z["crit_kind"][j]),
+                                   float(z["crit_value"][j]), str(z["crit_label"][j]))
+                     for j in range(len(z["crit_kind"])))
+        xs, ys = z["xs"].copy(), z["ys"].copy()
+        _, _, starts = grid_points(((xs[0], xs[-1]), (ys[0], ys[-1])), len(xs))
+        return BasinMap(xs, ys, starts, z["x"].copy(), z["status"].copy(), z["steps"].copy(), z["basin"].copy(),
+                        z["nfev"].copy(), z["njev"].copy(), crit, config, float(z["radius"]), bool(z["cancelled"]))
+
+
+def _worker_main(argv: Sequence[str]) -> int:
+    """``python -m gdstudio.core.basins REQUEST.json OUT.npz``: compute a map, print progress lines
+    ``progress DONE TOTAL`` (at most every 0.1 s) on standard output, write the arrays, print ``done``."""
+    import json
+    import sys
+    import time
+
+    req = json.loads(open(argv[0], encoding="utf-8").read())
+    last = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            print(f"progress {done} {total}", flush=True)
+
+    obj = get_objective(req["objective"], req.get("objective_params") or {})
+    m = basin_map(obj, req["optimizer"], grid=int(req["grid"]), bounds=req.get("bounds"), epochs=int(req["epochs"]),
+                  hyperparams=req.get("hyperparams") or {}, tol=req.get("tol"), gradient=req.get("gradient", "analytic"),
+                  radius=req.get("radius"), progress=progress)
+    save_arrays(m, argv[1])
+    print("done", flush=True)
+    sys.stdout.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(_worker_main(sys.argv[1:]))

@@ -90,3 +90,20 @@ def test_closing_while_computing_stops_the_worker(make_window, qtbot, monkeypatc
     w.close()
     assert t is not None and not t.is_alive()
     assert QPoint  # keep the import honest
+
+
+def test_the_thread_fallback_gives_the_same_map(him, qtbot):
+    """Objectives that cannot be rebuilt by name in another process (and frozen apps) compute on the thread."""
+    c = him.basins
+    with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
+        c.action.setChecked(True)
+    by_process = blocker.args[0]
+    c.use_process = False
+    c._shown_key = None
+    with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
+        c.recompute()
+    by_thread = blocker.args[0]
+    assert by_thread is not by_process
+    np.testing.assert_array_equal(by_thread.basin, by_process.basin)
+    np.testing.assert_array_equal(by_thread.x, by_process.x)
+    assert by_thread.critical == by_process.critical
