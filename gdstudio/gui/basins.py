@@ -46,8 +46,9 @@ GRID = 200
 MAX_EPOCHS = 500
 #: Pause after a change before the map is recomputed (ms).
 DEBOUNCE_MS = 400
-#: At most one progress report per this many seconds from the worker.
-PROGRESS_S = 0.1
+#: At most one progress report per this many seconds from the worker. Each repaint of the progress bar
+#: recomposes the window with its OpenGL view (measured: 20–40 ms with software GL), so not more often.
+PROGRESS_S = 0.5
 
 
 @dataclass(frozen=True)
@@ -100,6 +101,11 @@ class BasinController(QObject):
         sb = window.statusBar()
         for w in (self.hover_label, self.progress, self.cancel_button):
             sb.addPermanentWidget(w, 0)
+            # Showing them must not re-lay out the window: a new layout re-renders the OpenGL view (tens of
+            # ms with software GL), a stall while the map computes. They keep their place when hidden.
+            policy = w.sizePolicy()
+            policy.setRetainSizeWhenHidden(w is not self.hover_label)
+            w.setSizePolicy(policy)
             w.hide()
         self.layer.sig_hover.connect(self._on_hover)
         self._timer = QTimer(self)
@@ -225,12 +231,15 @@ class BasinController(QObject):
             self._proc = proc
             watcher = threading.Thread(target=_stop_on, args=(stop, proc), daemon=True)
             watcher.start()
-            done = False
+            done, shown = False, 0.0
             with proc.stdout:
                 for line in proc.stdout:
                     parts = line.split()
                     if parts[:1] == ["progress"] and len(parts) == 3:
-                        self._sig_progress.emit(rid, int(parts[1]), int(parts[2]))
+                        now = time.monotonic()
+                        if now - shown >= PROGRESS_S:
+                            shown = now
+                            self._sig_progress.emit(rid, int(parts[1]), int(parts[2]))
                     elif parts[:1] == ["done"]:
                         done = True
             proc.wait()
