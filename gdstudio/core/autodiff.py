@@ -8,8 +8,8 @@ The graph
 The objective's formula (a typed ``expr:`` formula, or a built-in's :attr:`~gdstudio.core.objectives.Objective.expression`,
 with its parameters as named constants) is parsed by the formula parser (:mod:`gdstudio.core.expr_syntax`)
 and each operation becomes a node: leaves ``x``, ``y`` and constants, then ``+ − × ÷ ^``, negation and
-the formula functions. Equal sub-expressions are one node (so ``x`` is one leaf however often it appears,
-and the graph is a DAG, not a tree).
+the formula functions. Equal sub-expressions with x or y are one node (so ``x`` is one leaf however often
+it appears, and the graph is a DAG, not a tree); each constant is its own node, beside its use.
 
 Forward pass: each node's value :math:`v_i` from its inputs, in order, for all points at once (any
 array shape). Backward pass: the adjoint :math:`\bar v_i = \partial f / \partial v_i`, starting from
@@ -118,9 +118,11 @@ class Graph:
         if k == "pos":
             return self._add(node.args[0])
         inputs = tuple(self._add(a) for a in node.args)
-        if k == "num":
-            key, op, label = ("num", node.value), "num", node.text
-        elif k in ("var", "const"):
+        if k == "num":  # constants are not shared: each sits beside its use in a picture
+            key, op, label = ("num", len(self.nodes)), "num", node.text
+        elif k == "const":
+            key, op, label = ("const", len(self.nodes)), k, str(node.value)
+        elif k == "var":
             key, op, label = (k, node.value), k, str(node.value)
         elif k == "call":
             key, op, label = ("call", node.value, inputs), node.value, node.value
@@ -156,6 +158,27 @@ class Graph:
 
     def __len__(self) -> int:
         return len(self.nodes)
+
+    def columns(self) -> list[int]:
+        """A column per node for drawing the graph left to right: x and y in column 0, each node right of its
+        inputs, f alone in the last column; a constant (or constant part) sits just left of the first node that
+        uses it rather than with the leaves, so its edge stays short."""
+        col = [0] * len(self.nodes)
+        for n in self.nodes:
+            if n.active:
+                col[n.id] = 1 + max((col[j] for j in n.inputs if self.nodes[j].active), default=-1)
+        users: dict[int, list[int]] = {}
+        for n in self.nodes:
+            for j in n.inputs:
+                users.setdefault(j, []).append(n.id)
+        for n in reversed(self.nodes):
+            if not n.active:
+                col[n.id] = min((col[u] for u in users.get(n.id, ())), default=1) - 1
+        low = min(col)
+        col = [c - low for c in col]
+        last = max(c for i, c in enumerate(col) if i != self.output) + 1 if len(col) > 1 else 0
+        col[self.output] = max(col[self.output], last)
+        return col
 
     # --- the passes -----------------------------------------------------------------------------
     def run(self, points) -> Trace:

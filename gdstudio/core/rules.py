@@ -429,4 +429,9 @@ def read_rule_file(path: str) -> str:
 
 __all__ = ["CONSTANTS", "EXAMPLES", "FUNCTIONS", "IMPLICIT_PARAMS", "INPUTS", "MAX_EXPONENT", "MAX_LINES", "MAX_NAME_LENGTH",
            "MAX_RULE_LENGTH", "MAX_STATEMENTS", "RULE_PREFIX", "RULE_SUFFIX", "RuleError", "RuleOptimizer",
-           "RuleProgram", "compile_rule", "read_rule_file", "rule_optimizer_class"]
+           "RuleProgram", "compile_rule", "display_name", "read_rule_file", "rule_optimizer_class"]
+
+
+def display_name(spec: str) -> str:
+    """A short name for menus, run labels and file names: ``"own rule"`` for a rule spec, else the spec."""
+    return "own rule" if isinstance(spec, str) and spec.startswith(RULE_PREFIX) else spec

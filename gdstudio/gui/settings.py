@@ -28,7 +28,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from gdstudio.core.gradients import GRADIENT_METHODS
 from gdstudio.core.objectives import EXPR_PREFIX, objective_names
-from gdstudio.core.optimizers import OPTIMIZERS, optimizer_names
+from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
 from gdstudio.gui import defaults as _first_launch
 
 log = logging.getLogger(__name__)
@@ -110,6 +110,9 @@ def _objective_params(v) -> dict[str, float]:
 
 
 def _optimizer(v) -> str:
+    if _str(v).startswith("rule:"):  # the user's own rule (gdstudio.core.rules): kept when it compiles
+        optimizer_class(v)
+        return v
     if _str(v) not in optimizer_names():
         raise ValueError(f"unknown optimizer {v!r}")
     return v
@@ -122,6 +125,11 @@ def _hyperparams(v) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for opt, hp in v.items():
         cls = OPTIMIZERS.get(opt)
+        if cls is None and isinstance(opt, str) and opt.startswith("rule:"):
+            try:
+                cls = optimizer_class(opt)
+            except ValueError:
+                cls = None
         if cls is None or not isinstance(hp, dict):
             continue
         specs = {h.name: h for h in cls.hyperparams}
