@@ -9,7 +9,8 @@ The objective's formula (a typed ``expr:`` formula, or a built-in's :attr:`~gdst
 with its parameters as named constants) is parsed by the formula parser (:mod:`gdstudio.core.expr_syntax`)
 and each operation becomes a node: leaves ``x``, ``y`` and constants, then ``+ − × ÷ ^``, negation and
 the formula functions. Equal sub-expressions with x or y are one node (so ``x`` is one leaf however often
-it appears, and the graph is a DAG, not a tree); each constant is its own node, beside its use.
+it appears, and the graph is a DAG, not a tree); each constant, and each part without x and y (``2*pi``,
+``-0.2``, folded to one number), is its own node beside its use.
 
 Forward pass: each node's value :math:`v_i` from its inputs, in order, for all points at once (any
 array shape). Backward pass: the adjoint :math:`\bar v_i = \partial f / \partial v_i`, starting from
@@ -46,7 +47,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from gdstudio.core.expr_syntax import Grammar, Node, parse_tree
+from gdstudio.core.expr_syntax import Grammar, Node, has_variable, parse_tree
 
 #: Labels shown for the operations.
 OP_LABELS = {"add": "+", "sub": "−", "mul": "×", "div": "÷", "pow": "^", "neg": "−"}
@@ -108,6 +109,8 @@ class Graph:
                           aliases={"atan": "arctan"}, max_length=max(MAX_LENGTH, len(text)))
         tree = parse_tree(text, grammar)
         self.nodes: list[GraphNode] = []
+        self._numbers: dict[int, float] = {}  # the value of each "num" node
+        self._folded_prec: dict[int, int] = {}  # precedence of the text of a folded part (for parentheses)
         self._texts: list[str] = []
         self._keys: dict[tuple, int] = {}
         self.output = self._add(tree)
@@ -117,8 +120,18 @@ class Graph:
         k = node.kind
         if k == "pos":
             return self._add(node.args[0])
+        if k not in ("num", "const") and not has_variable(node):
+            # a part without x and y (2*pi, -0.2) is one constant: it needs no adjoint, and one box reads better
+            from gdstudio.core.formula import unparse
+
+            label = unparse(node)
+            self._folded_prec[len(self.nodes)] = _PREC.get(node.kind, 9)
+            with np.errstate(all="ignore"):
+                self._numbers[len(self.nodes)] = float(self._fold(node))
+            return self._new(("num", len(self.nodes)), "num", label, ())
         inputs = tuple(self._add(a) for a in node.args)
         if k == "num":  # constants are not shared: each sits beside its use in a picture
+            self._numbers[len(self.nodes)] = float(node.value)
             key, op, label = ("num", len(self.nodes)), "num", node.text
         elif k == "const":
             key, op, label = ("const", len(self.nodes)), k, str(node.value)
@@ -128,6 +141,25 @@ class Graph:
             key, op, label = ("call", node.value, inputs), node.value, node.value
         else:
             key, op, label = (k, inputs), k, OP_LABELS[k]
+        return self._new(key, op, label, inputs)
+
+    def _fold(self, node: Node):
+        """The value of a part without x and y (numpy arithmetic, as the forward pass)."""
+        k = node.kind
+        if k == "num":
+            return np.float64(node.value)
+        if k == "const":
+            return np.float64(self.constants[node.value])
+        args = [self._fold(a) for a in node.args]
+        if k == "pos":
+            return args[0]
+        if k == "neg":
+            return -args[0]
+        if k == "call":
+            return _FN[node.value](args[0])
+        return {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.divide, "pow": np.power}[k](*args)
+
+    def _new(self, key, op: str, label: str, inputs: tuple) -> int:
         if key in self._keys:
             return self._keys[key]
         i = len(self.nodes)
@@ -138,10 +170,10 @@ class Graph:
             text = f"{op}({self._texts[inputs[0]]})"
         elif op == "neg":
             a = inputs[0]
-            text = "-" + self._wrap(a, _PREC.get(self.nodes[a].op, 9) <= 3)
+            text = "-" + self._wrap(a, self._prec(a) <= 3)
         else:
             a, b = inputs
-            pa, pb = _PREC.get(self.nodes[a].op, 9), _PREC.get(self.nodes[b].op, 9)
+            pa, pb = self._prec(a), self._prec(b)
             if op == "pow":
                 text = f"{self._wrap(a, pa <= 4)}^{self._wrap(b, pb < 3)}"
             else:
@@ -152,6 +184,9 @@ class Graph:
         self._texts.append(text)
         self._keys[key] = i
         return i
+
+    def _prec(self, i: int) -> int:
+        return self._folded_prec.get(i, _PREC.get(self.nodes[i].op, 9))
 
     def _wrap(self, i: int, parens: bool) -> str:
         return f"({self._texts[i]})" if parens else self._texts[i]
@@ -206,7 +241,7 @@ class Graph:
             if op == "var":
                 v = xy[n.label]
             elif op == "num":
-                v = np.float64(float(n.label))
+                v = np.float64(self._numbers[n.id])
             elif op == "const":
                 v = np.float64(self.constants[n.label])
             elif op == "neg":

@@ -171,7 +171,7 @@ class RuleProgram:
 
     def hyperparams(self) -> tuple[HyperParam, ...]:
         return tuple(HyperParam(n, v, doc=f"declared in the rule: param {n} = {v:g}",
-                                log=(n == "lr" and v > 0), symbol=n) for n, v in self.params)
+                                log=(n == "lr" and v > 0)) for n, v in self.params)
 
 
 _STATEMENT = re.compile(r"\s*(?:(param|init)\s+)?([A-Za-z_][A-Za-z_0-9]*)\s*=(?!=)")

@@ -16,7 +16,7 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPainterPath, QPen
+from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsRectItem,
@@ -31,10 +31,10 @@ from PySide6.QtWidgets import (
 from gdstudio.core.autodiff import Graph, Trace, has_graph, objective_graph
 
 TAB_TITLE = "Computation graph"
-NODE_W, NODE_H = 150.0, 66.0
-COL_STEP, ROW_STEP = 196.0, 82.0
+NODE_W, NODE_H = 132.0, 66.0
+COL_STEP, ROW_STEP = 168.0, 80.0
 #: Smallest zoom a graph is first drawn at (larger graphs scroll).
-MIN_SCALE = 0.6
+MIN_SCALE = 0.75
 #: Fills: the leaves x and y, operations, constants, the output f.
 FILLS = {"leaf": "#c8e6c9", "op": "#d7e8fb", "const": "#eeeeee", "out": "#ffe0b2"}
 TEXT_COLOR = "#1a1a1a"
@@ -165,7 +165,9 @@ class GraphCanvas(QGraphicsView):
             t.setBrush(QBrush(QColor(TEXT_COLOR)))
             t.setPos(x + 8, y + 3)
             if n.op not in ("num", "var", "const"):
-                sub = QGraphicsSimpleTextItem(_short(n.text), box)
+                room = int(NODE_W - 22 - t.boundingRect().width())
+                sub = QGraphicsSimpleTextItem(QFontMetrics(body_font).elidedText(n.text, Qt.TextElideMode.ElideRight,
+                                                                                room), box)
                 sub.setFont(body_font)
                 sub.setBrush(QBrush(QColor("#555555")))
                 sub.setPos(x + 8 + t.boundingRect().width() + 6, y + 6)
@@ -186,10 +188,6 @@ class GraphCanvas(QGraphicsView):
         s = min(1.0, max(MIN_SCALE, min(vw / rect.width(), vh / rect.height())))
         self.scale(s, s)
         self.centerOn(rect.left(), rect.center().y())
-
-
-def _short(text: str, limit: int = 14) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 class GraphTab(QWidget):

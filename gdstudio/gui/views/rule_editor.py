@@ -98,6 +98,7 @@ class RuleEditor(QDialog):
             self.example_combo.addItem(title, key)
             self.example_combo.setItemData(self.example_combo.count() - 1, rule, Qt.ItemDataRole.ToolTipRole)
         self.example_combo.setToolTip("A built-in optimizer written as a rule: a starting point for yours")
+        self.example_combo.setCurrentIndex(self.example_combo.findData("momentum"))
         row.addWidget(self.example_combo, 1)
         self.load_button = QPushButton("Load")
         self.load_button.setObjectName("rule_load_example")
