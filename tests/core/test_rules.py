@@ -140,15 +140,21 @@ def test_cli_runs_a_rule_inline_and_from_a_file(tmp_path, capsys):
     assert "cannot read the rule file" in capsys.readouterr().err
 
 
-def test_sessions_keep_the_rule_text():
+def test_sessions_keep_the_rule_text(tmp_path):
     cfg = RunConfig.create(objective="rosenbrock", optimizer="rule:" + EXAMPLES["momentum"][1], epochs=3,
-                           hyperparams={"lr": 2e-3})
+                           hyperparams={"lr": 2e-3}, name="mine")
     d = json.loads(json.dumps(cfg.to_dict()))
     assert d["optimizer"] == "rule:" + EXAMPLES["momentum"][1]
     again = RunConfig.from_dict(d)
     assert again == cfg
     np.testing.assert_array_equal(run(again)[0].x, run(cfg)[0].x)
-    assert hasattr(session, "__name__")
+    path = session.save(tmp_path / "s.gdsession", session.Session("rosenbrock", runs=[session.SessionRun(cfg)]))
+    assert "v = mu*v + g" in path.read_text(encoding="utf-8")
+    assert session.load(path).runs[0].config == cfg
+    # a session whose rule is hostile is refused with the rule's message, like an unknown optimizer
+    bad = path.read_text(encoding="utf-8").replace("v = mu*v + g", "v = v.__class__")
+    with pytest.raises(session.SessionError, match="line 3, column 6"):
+        session.loads(bad)
 
 
 def test_vectorised_over_many_starts_and_dimensions():

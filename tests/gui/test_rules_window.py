@@ -184,3 +184,21 @@ def test_graph_layout_puts_leaves_left_and_f_right():
     for c in set(cols.values()):  # no two boxes on top of each other
         rows = sorted(r for i, (cc, r) in pos.items() if cc == c)
         assert all(b - a >= 1 for a, b in zip(rows, rows[1:]))
+
+
+def test_sweeps_take_a_rule_and_settings_remember_it(tmp_path):
+    from gdstudio.gui import settings as S
+
+    spec = "rule:" + EXAMPLES["momentum"][1]
+    base = ROSEN.replace(optimizer=spec, hyperparams={"lr": 1e-3, "mu": 0.9})
+    cfgs = compare.sweep_configs(base, [1e-3, 1e-4])
+    assert [c.name for c in cfgs] == ["own rule ε=0.001", "own rule ε=0.0001"]
+    assert [c.hp for c in cfgs] == [{"lr": 1e-3, "mu": 0.9}, {"lr": 1e-4, "mu": 0.9}]
+    ini = str(tmp_path / "g.ini")
+    s = S.Settings(optimizer=spec, hyperparams={spec: {"lr": 0.002, "mu": 0.5, "nope": 1}, "gd": {"lr": 0.1}})
+    assert S.save(s, S.open_store(ini))
+    loaded = S.load(S.open_store(ini))
+    assert loaded.optimizer == spec and loaded.hyperparams_for(spec) == {"lr": 0.002, "mu": 0.5}
+    bad = S.Settings(optimizer="rule:x = x.__class__")
+    assert S.save(bad, S.open_store(ini))
+    assert S.load(S.open_store(ini)).optimizer == S.Settings().optimizer  # a broken rule falls back alone
