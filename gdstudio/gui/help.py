@@ -191,6 +191,9 @@ class HelpDialog(QDialog):
                 self.topics.setCurrentItem(items[0])
 
     def show_optimizer(self, name: str) -> None:
+        if name.startswith("rule:"):  # the user's own rule: the page of the rule language
+            self.show_topic("Your own update rule")
+            return
         cls = OPTIMIZERS.get(name)
         if cls is not None:
             self.show_topic(cls.title or name)

@@ -115,12 +115,12 @@ def test_cancel_keeps_the_rule_and_apply_config_restores_one(make_window, qtbot)
     assert w.current_config() == cfg.replace(hyperparams=full)
 
 
-def test_help_lists_the_rule_language_with_the_builtins(qtbot):
-    from gdstudio.gui.help import HelpDialog
-
-    h = HelpDialog()
-    qtbot.addWidget(h)
-    h.show_topic("Your own update rule")
+def test_help_lists_the_rule_language_with_the_builtins(make_window, qtbot):
+    # F1 with the own rule chosen opens the page of the rule language
+    w = make_window(ROSEN.replace(optimizer="rule:" + EXAMPLES["momentum"][1], hyperparams={}))
+    w.actions.help.trigger()
+    h = w._help
+    assert h.topics.currentItem().text() == "Your own update rule"
     text = h.browser.toPlainText()
     for needle in ("v = mu*v + g", "x = x - lr/(1 - beta1^t) * m/(sqrt(s)/sqrt(1 - beta2^t) + eps)",
                    "clip(u, lo, hi)", "param lr = 0.01"):
