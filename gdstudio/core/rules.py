@@ -108,7 +108,7 @@ FUNCTIONS: dict[str, tuple[int, str]] = {
     "log": (1, "natural logarithm (NaN below 0)"),
     "min": (2, "the smaller of two values, coordinate by coordinate"),
     "max": (2, "the larger of two values, coordinate by coordinate"),
-    "clip": (3, "clip(u, lo, hi): u limited to [lo, hi]"),
+    "clip": (3, "u limited to [lo, hi]"),
 }
 CONSTANTS: dict[str, float] = {"pi": math.pi, "e": math.e}
 #: Hyperparameters a rule may use without declaring them, with their defaults (torch's names and values

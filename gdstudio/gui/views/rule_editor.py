@@ -45,7 +45,7 @@ def rules_help_html() -> str:
     funcs = "".join(
         f"<tr><td><code>{n}({', '.join('uvw'[:k]) if n != 'clip' else 'u, lo, hi'})</code></td>"
         f"<td>{html.escape(h)}</td></tr>" for n, (k, h) in R.FUNCTIONS.items())
-    implicit = ", ".join(f"<code>{n}</code> = {v:g}" for n, v in R.IMPLICIT_PARAMS.items())
+    implicit = ", ".join(f"<code>{n}</code> ({v:g})" for n, v in R.IMPLICIT_PARAMS.items())
     examples = "".join(f"<h4>{html.escape(title)}</h4><pre>{html.escape(text)}</pre>"
                        for title, text in R.EXAMPLES.values())
     return (
@@ -54,8 +54,8 @@ def rules_help_html() -> str:
         "(or separated by <code>;</code>). The statements run in order on every coordinate at once; assigning "
         "<code>x</code> moves the point. Any other name you assign is a <i>state variable</i>: it keeps its value "
         "from step to step and starts at 0 (or at <code>init v = …</code>). <code>param lr = 0.01</code> declares a "
-        "hyperparameter with its default: it appears in the form and in sweeps and races. " + implicit +
-        " are params even undeclared. <code>#</code> starts a comment.</p>"
+        "hyperparameter with its default: it appears in the form and in sweeps and races. The usual names "
+        + implicit + " need no declaration (default in parentheses). <code>#</code> starts a comment.</p>"
         "<h3>Names</h3><table cellspacing='4'>" + inputs +
         "<tr><td><code>pi</code>, <code>e</code></td><td>the constants</td></tr></table>"
         "<h3>Functions</h3><table cellspacing='4'>" + funcs + "</table>"
