@@ -5,7 +5,7 @@ Examples::
     gdstudio run --objective booth --optimizer gd --lr 0.01 --epochs 150 --start 0 0 --out booth.csv
     gdstudio run --objective quadratic --param kappa=50 --optimizer momentum --set momentum=0.9 --start 4 1
     gdstudio run --objective "expr:sin(x)*cos(y) + 0.1*(x^2 + y^2)" --optimizer adam --start 2 2
-    gdstudio run --objective rosenbrock --optimizer "rule:v = mu*v + g; x = x - lr*v" --set mu=0.9 --lr 1e-3 --start -1.5 2
+    gdstudio run --objective rosenbrock --optimizer "rule:v = mu*v + g; x = x - lr*v" --lr 1e-3 --start -1.5 2
     gdstudio run --objective rosenbrock --optimizer rule:momentum.gdrule --gradient autodiff --start -1.5 2
     gdstudio check --objective rosenbrock --at -1.5 2
     gdstudio list

@@ -294,7 +294,8 @@ def compile_rule(text: str) -> RuleProgram:
         elif name in FUNCTIONS or name in CONSTANTS:
             problem = f"'{name}' is a {'function' if name in FUNCTIONS else 'constant'} and cannot be assigned"
         elif name in ("t", "f") or (kind != "set" and name in INPUTS):
-            problem = f"'{name}' is given to the rule ({INPUTS[name]}) and cannot be {('assigned', 'declared')[kind != 'set']}"
+            verb = "assigned" if kind == "set" else "declared"
+            problem = f"'{name}' is given to the rule ({INPUTS[name]}) and cannot be {verb}"
         elif kind == "param" and name in params:
             problem = f"param '{name}' is declared twice"
         elif name in params and kind != "param":
@@ -427,7 +428,8 @@ def read_rule_file(path: str) -> str:
         raise ValueError(f"{path} is not a UTF-8 text file") from None
 
 
-__all__ = ["CONSTANTS", "EXAMPLES", "FUNCTIONS", "IMPLICIT_PARAMS", "INPUTS", "MAX_EXPONENT", "MAX_LINES", "MAX_NAME_LENGTH",
+__all__ = ["CONSTANTS", "EXAMPLES", "FUNCTIONS", "IMPLICIT_PARAMS", "INPUTS", "MAX_EXPONENT", "MAX_LINES",
+           "MAX_NAME_LENGTH",
            "MAX_RULE_LENGTH", "MAX_STATEMENTS", "RULE_PREFIX", "RULE_SUFFIX", "RuleError", "RuleOptimizer",
            "RuleProgram", "compile_rule", "display_name", "read_rule_file", "rule_optimizer_class"]
 

@@ -117,7 +117,7 @@ def optimizer_names() -> list[str]:
 
 
 def optimizer_class(name: str) -> type[Optimizer]:
-    """The class of a registered optimizer, or of a typed rule for ``"rule:<text>"`` (see :mod:`gdstudio.core.rules`)."""
+    """The class of a registered optimizer, or of a typed rule for ``"rule:<text>"`` (:mod:`gdstudio.core.rules`)."""
     if isinstance(name, str) and name.startswith("rule:"):
         from gdstudio.core.rules import rule_optimizer_class
 
