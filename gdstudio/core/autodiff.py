@@ -6,11 +6,12 @@ elementary operations that compute :math:`f`, then apply the chain rule backward
 The graph
 ---------
 The objective's formula (a typed ``expr:`` formula, or a built-in's
-:attr:`~gdstudio.core.objectives.Objective.expression`, with its parameters as named constants) is parsed
-by the formula parser (:mod:`gdstudio.core.expr_syntax`) and each operation becomes a node: leaves ``x``,
-``y`` and constants, then ``+ − × ÷ ^``, negation and the formula functions. Equal sub-expressions with x or y are one node (so ``x`` is one leaf however often
-it appears, and the graph is a DAG, not a tree); each constant, and each part without x and y (``2*pi``,
-``-0.2``, folded to one number), is its own node beside its use.
+:attr:`~gdstudio.core.objectives.Objective.expression`, with its parameters as named constants) is
+parsed by the formula parser (:mod:`gdstudio.core.expr_syntax`) and each operation becomes a node:
+leaves ``x``, ``y`` and constants, then ``+ − × ÷ ^``, negation and the formula functions. Equal
+sub-expressions with x or y are one node (so ``x`` is one leaf however often it appears, and the graph
+is a DAG, not a tree); each constant, and each part without x and y (``2*pi``, ``-0.2``, folded to one
+number), is its own node beside its use.
 
 Forward pass: each node's value :math:`v_i` from its inputs, in order, for all points at once (any
 array shape). Backward pass: the adjoint :math:`\bar v_i = \partial f / \partial v_i`, starting from
