@@ -72,10 +72,12 @@ A display name can be given with the keyword ``title="..."`` (not a number, so n
 
 from __future__ import annotations
 
+import ast
 import functools
 import math
+import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
@@ -166,9 +168,39 @@ def tokenize(text: str) -> list[Token]:
     return _syntax.tokenize(text, GRAMMAR)
 
 
+def _check_tokens(text: str, toks: list[Token]) -> None:
+    _syntax.check_tokens(text, toks, GRAMMAR)
+
+
+_Source = _syntax.Source
+
+
+def _syntax_error(src: _Source, exc: SyntaxError) -> FormulaError:
+    return _syntax.syntax_error(src, exc, GRAMMAR.what)
+
+
+def _walk(node: ast.AST, src: _Source) -> Node:
+    """Turn a Python tree into a :class:`Node`, accepting only the formula grammar."""
+    return _syntax.walk(node, src, GRAMMAR)
+
+
 def parse(text: str) -> Node:
     """Validate ``text`` and return its tree; raise :class:`FormulaError` for anything outside the grammar."""
-    node = _syntax.parse_tree(text, GRAMMAR)
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be text, got {type(text).__name__}", 0, 0)
+    if len(text) > MAX_LENGTH:
+        raise FormulaError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})",
+                           MAX_LENGTH, len(text) - MAX_LENGTH)
+    toks = tokenize(text)
+    _check_tokens(text, toks)
+    src = _Source(text, toks)
+    try:
+        tree = ast.parse(src.src, mode="eval")
+    except SyntaxError as exc:
+        raise _syntax_error(src, exc) from None
+    except (RecursionError, MemoryError, ValueError):  # not expected after the depth check
+        raise FormulaError("the formula is too complex", 0, len(text)) from None
+    node = _walk(tree, src)
     _check_power_nesting(node)
     _check_nonlinear_nesting(node)
     return node
