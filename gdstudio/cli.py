@@ -129,9 +129,10 @@ def build_parser() -> argparse.ArgumentParser:
 def _config_from_args(a):
     from gdstudio.core.objectives import get_objective
     from gdstudio.core.optimizers import optimizer_class
+    from gdstudio.core.rules import resolve_rule_spec
     from gdstudio.core.runs import RunConfig
 
-    a.optimizer = _resolve_rule_file(a.optimizer)
+    a.optimizer = resolve_rule_spec(a.optimizer)  # rule:FILE.gdrule -> rule:<its text>
     opt_cls = optimizer_class(a.optimizer)
     hp = {}
     for key, value in a.hp:
@@ -153,20 +154,6 @@ def _config_from_args(a):
     return objective, RunConfig.create(
         objective=a.objective, optimizer=a.optimizer, starts=a.start, epochs=a.epochs, hyperparams=hp,
         objective_params=params, gradient=a.gradient, fd_step=a.fd_step, tol=a.tol, seed=a.seed, name=a.name)
-
-
-def _resolve_rule_file(spec: str) -> str:
-    """``rule:FILE.gdrule`` -> ``rule:<the file's text>`` (so the CSV and sessions keep the rule itself)."""
-    from gdstudio.core.rules import RULE_PREFIX, RULE_SUFFIX, read_rule_file
-
-    if spec.startswith(RULE_PREFIX):
-        rest = spec[len(RULE_PREFIX):].strip()
-        if rest.endswith(RULE_SUFFIX) and "=" not in rest:
-            try:
-                return RULE_PREFIX + read_rule_file(rest)
-            except OSError as e:
-                raise ValueError(f"cannot read the rule file {rest}: {e.strerror or e}") from None
-    return spec
 
 
 def _summary(label: str, t) -> str:

@@ -431,7 +431,20 @@ def read_rule_file(path: str) -> str:
 __all__ = ["CONSTANTS", "EXAMPLES", "FUNCTIONS", "IMPLICIT_PARAMS", "INPUTS", "MAX_EXPONENT", "MAX_LINES",
            "MAX_NAME_LENGTH",
            "MAX_RULE_LENGTH", "MAX_STATEMENTS", "RULE_PREFIX", "RULE_SUFFIX", "RuleError", "RuleOptimizer",
-           "RuleProgram", "compile_rule", "display_name", "read_rule_file", "rule_optimizer_class"]
+           "RuleProgram", "compile_rule", "display_name", "read_rule_file", "resolve_rule_spec", "rule_optimizer_class"]
+
+
+def resolve_rule_spec(spec: str) -> str:
+    """``"rule:FILE.gdrule"`` -> ``"rule:<the file's text>"`` (so a CSV or a session keeps the rule itself);
+    any other spec unchanged. ValueError naming the file when it cannot be read."""
+    if isinstance(spec, str) and spec.startswith(RULE_PREFIX):
+        rest = spec[len(RULE_PREFIX):].strip()
+        if rest.endswith(RULE_SUFFIX) and "=" not in rest:
+            try:
+                return RULE_PREFIX + read_rule_file(rest)
+            except OSError as e:
+                raise ValueError(f"cannot read the rule file {rest}: {e.strerror or e}") from None
+    return spec
 
 
 def display_name(spec: str) -> str:

@@ -28,7 +28,7 @@ from PySide6.QtCore import QByteArray, QSettings
 
 from gdstudio.core.gradients import GRADIENT_METHODS
 from gdstudio.core.objectives import EXPR_PREFIX, objective_names
-from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
+from gdstudio.core.optimizers import OPTIMIZERS, optimizer_names
 from gdstudio.gui import defaults as _first_launch
 
 log = logging.getLogger(__name__)
@@ -111,6 +111,8 @@ def _objective_params(v) -> dict[str, float]:
 
 def _optimizer(v) -> str:
     if _str(v).startswith("rule:"):  # the user's own rule (gdstudio.core.rules): kept when it compiles
+        from gdstudio.core.optimizers import optimizer_class
+
         optimizer_class(v)
         return v
     if _str(v) not in optimizer_names():
@@ -126,6 +128,8 @@ def _hyperparams(v) -> dict[str, dict[str, Any]]:
     for opt, hp in v.items():
         cls = OPTIMIZERS.get(opt)
         if cls is None and isinstance(opt, str) and opt.startswith("rule:"):
+            from gdstudio.core.optimizers import optimizer_class
+
             try:
                 cls = optimizer_class(opt)
             except ValueError:
