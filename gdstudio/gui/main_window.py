@@ -50,7 +50,6 @@ from gdstudio.gui import settings as settings_mod
 from gdstudio.gui.controller import RunController
 from gdstudio.gui.run_model import RunModel
 from gdstudio.gui.surface_data import SurfaceData
-from gdstudio.gui.views import graph_view
 from gdstudio.gui.views.contour import ContourView
 from gdstudio.gui.views.loss_chart import LossChart
 from gdstudio.gui.views.side_panel import SidePanel
@@ -70,15 +69,16 @@ def default_csv_name(config: RunConfig, *more: RunConfig) -> str:
     """``rosenbrock-momentum.csv``; a custom formula is called ``custom``. Several runs:
     ``booth-gd-3-runs.csv`` (one optimizer), ``booth-gd-momentum-adam.csv`` (a race)."""
     obj = "custom" if config.objective.startswith("expr:") else config.objective
-    from gdstudio.core.rules import display_name  # a rule's file name is "own_rule", not its text
-
-    opts = list(dict.fromkeys(display_name(c.optimizer) for c in (config, *more)))
+    opts = list(dict.fromkeys(c.optimizer for c in (config, *more)))
     if not more:
-        name = f"{obj}-{display_name(config.optimizer)}"
+        name = f"{obj}-{config.optimizer}"
     elif len(opts) == 1:
         name = f"{obj}-{opts[0]}-{len(more) + 1}-runs"
     else:
         name = f"{obj}-" + "-".join(opts[:4])
+    for c in (config, *more):  # an own rule's file name says "own rule", not the rule's whole text
+        if c.optimizer.startswith("rule:"):
+            name = name.replace(c.optimizer, "own rule")
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".csv"
 
 
@@ -141,7 +141,6 @@ class MainWindow(QMainWindow):
         try:
             self._wire()
             self.see_why = see_why_mod.install(self)  # timeline, inspector, View ▸ See why
-            graph_view.install(self.see_why)  # See why ▸ Computation graph (autodiff at the selected step)
             self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
             self.actions.speed.set_speed(defaults.FIRST_SPEED)
             self.side_panel.formula_field.set_recent(self.settings.recent_formulas)

@@ -202,3 +202,11 @@ def test_sweeps_take_a_rule_and_settings_remember_it(tmp_path):
     bad = S.Settings(optimizer="rule:x = x.__class__")
     assert S.save(bad, S.open_store(ini))
     assert S.load(S.open_store(ini)).optimizer == S.Settings().optimizer  # a broken rule falls back alone
+
+
+def test_csv_file_name_of_a_rule_is_short():
+    from gdstudio.gui.main_window import default_csv_name
+
+    cfg = ROSEN.replace(optimizer="rule:" + EXAMPLES["adam"][1], hyperparams={})
+    assert default_csv_name(cfg) == "rosenbrock-own_rule.csv"
+    assert default_csv_name(cfg, ROSEN) == "rosenbrock-own_rule-gd.csv"
