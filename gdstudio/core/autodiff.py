@@ -44,7 +44,8 @@ needed and is reported as None).
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Mapping
 
 import numpy as np
 
@@ -79,13 +80,16 @@ class GraphNode:
 class Trace:
     """One forward and backward pass at some points: per node its ``values[i]`` and ``adjoints[i]``
     (``None`` for nodes that do not depend on x or y), each broadcast to the points' shape; ``value`` the
-    output f and ``gradient`` ``(..., 2)`` read off the leaves x and y."""
+    output f and ``gradient`` ``(..., 2)`` read off the leaves x and y. ``edges[(user, k)]`` is, for the edge
+    from a node's ``k``-th input (when that input depends on x or y), the pair (local derivative
+    ∂v_user/∂v_input, contribution v̄_user · local added to the input's adjoint)."""
 
     graph: "Graph"
     values: tuple
     adjoints: tuple
     value: np.ndarray
     gradient: np.ndarray
+    edges: Mapping = field(default_factory=dict)
 
 
 _PREC = {"add": 1, "sub": 1, "mul": 2, "div": 2, "neg": 3, "pow": 4}
@@ -226,14 +230,15 @@ class Graph:
         xy = {"x": p[..., 0], "y": p[..., 1]}
         with np.errstate(all="ignore"):
             vals = self._forward(xy)
-            adjs = self._backward(vals, shape)
+            adjs, edges = self._backward(vals, shape)
         full = tuple(np.array(np.broadcast_to(v, shape), dtype=float) for v in vals)
         grad = np.zeros(shape + (2,))
         for axis, name in enumerate(("x", "y")):
             if name in self.leaves:
                 grad[..., axis] = adjs[self.leaves[name]]
         adjoints = tuple(None if a is None else np.array(np.broadcast_to(a, shape), dtype=float) for a in adjs)
-        return Trace(self, full, adjoints, full[self.output].copy(), grad)
+        local = {e: tuple(np.array(np.broadcast_to(v, shape), dtype=float) for v in lc) for e, lc in edges.items()}
+        return Trace(self, full, adjoints, full[self.output].copy(), grad, local)
 
     def _forward(self, xy) -> list:
         vals: list = []
@@ -256,12 +261,17 @@ class Graph:
             vals.append(v)
         return vals
 
-    def _backward(self, vals, shape) -> list:
+    def _backward(self, vals, shape) -> tuple[list, dict]:
+        """Adjoints, and per edge (user id, input position) the local derivative ∂v_user/∂v_input and the
+        contribution v̄_user · ∂v_user/∂v_input it adds to the input's adjoint (the chain rule, edge by edge)."""
         adj: list = [None] * len(self.nodes)
         adj[self.output] = np.ones(shape)
+        edges: dict = {}
 
-        def add(j, contribution):
+        def add(n, k, local, contribution):
+            j = n.inputs[k]
             if self.nodes[j].active:
+                edges[(n.id, k)] = (local, contribution)
                 adj[j] = contribution if adj[j] is None else adj[j] + contribution
 
         for n in reversed(self.nodes):
@@ -270,32 +280,34 @@ class Graph:
                 continue
             op, ins = n.op, n.inputs
             if op == "neg":
-                add(ins[0], -a_bar)
+                add(n, 0, -1.0, -a_bar)
             elif op in _FUNCTIONS:
-                u, v = vals[ins[0]], vals[n.id]
-                add(ins[0], a_bar * _local(op, u, v))
+                local = _local(op, vals[ins[0]], vals[n.id])
+                add(n, 0, local, a_bar * local)
             else:
                 i, j = ins
                 a, b = vals[i], vals[j]
                 if op == "add":
-                    add(i, a_bar)
-                    add(j, a_bar)
+                    add(n, 0, 1.0, a_bar)
+                    add(n, 1, 1.0, a_bar)
                 elif op == "sub":
-                    add(i, a_bar)
-                    add(j, -a_bar)
+                    add(n, 0, 1.0, a_bar)
+                    add(n, 1, -1.0, -a_bar)
                 elif op == "mul":
-                    add(i, a_bar * b)
-                    add(j, a_bar * a)
+                    add(n, 0, b, a_bar * b)
+                    add(n, 1, a, a_bar * a)
                 elif op == "div":
-                    add(i, a_bar / b)
-                    add(j, -a_bar * (vals[n.id] / b))
+                    add(n, 0, 1 / b, a_bar / b)
+                    q = vals[n.id] / b
+                    add(n, 1, -q, -a_bar * q)
                 else:  # pow
                     if self.nodes[i].active:
                         d = 2 * a if (np.ndim(b) == 0 and b == 2) else b * np.power(a, b - 1)
-                        add(i, a_bar * d)
+                        add(n, 0, d, a_bar * d)
                     if self.nodes[j].active:
-                        add(j, a_bar * (vals[n.id] * np.log(a)))
-        return adj
+                        d = vals[n.id] * np.log(a)
+                        add(n, 1, d, a_bar * d)
+        return adj, edges
 
 
 _FN = {"sin": np.sin, "cos": np.cos, "tan": np.tan, "exp": np.exp, "log": np.log, "sqrt": np.sqrt,

@@ -123,6 +123,15 @@ def test_graph_exposes_nodes_values_and_adjoints():
     # the node y - x² has adjoint ∂f/∂(y − x²) = 200 (y − x²) = −50
     (v,) = [n for n in g.nodes if n.text == "y - x^2"]
     assert tr.values[v.id][0] == pytest.approx(-0.25) and tr.adjoints[v.id][0] == pytest.approx(-50.0)
+    # the chain rule edge by edge: each input's adjoint is the sum of its users' contributions
+    for n in g.nodes:
+        if n.active and n.id != g.output:
+            parts = [c for (u, k), (_, c) in tr.edges.items() if g.nodes[u].inputs[k] == n.id]
+            np.testing.assert_allclose(sum(parts), tr.adjoints[n.id], rtol=1e-15)
+    # the edge from x² into y − x²: local derivative −1, contribution −1 × (−50) = 50
+    (sq,) = [n for n in g.nodes if n.text == "x^2"]
+    local, contribution = tr.edges[(v.id, v.inputs.index(sq.id))]
+    assert local[0] == -1.0 and contribution[0] == pytest.approx(50.0)
     const = [n for n in g.nodes if n.op == "num"]
     assert const and all(tr.adjoints[n.id] is None and not n.active for n in const)
 

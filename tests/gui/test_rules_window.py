@@ -164,6 +164,11 @@ def test_computation_graph_tab_shows_values_adjoints_and_the_gradient(make_windo
     assert texts[0] == "x" and f"v = {fmt(x3[0])}" in texts and f"v̄ = {fmt(g[0])}" in texts
     out = [c.text() for c in tab.canvas.boxes[graph.output].childItems()]
     assert "v̄ = 1" in out
+    # each edge tells the chain rule along it
+    tips = [it.toolTip() for it in tab.canvas.scene().items() if isinstance(it, graph_view.EdgeItem)]
+    assert len(tips) == sum(len(n.inputs) for n in graph.nodes)
+    y_edge = next(t for t in tips if t.startswith("y → y - x^2"))
+    assert "local derivative ∂(y - x^2)/∂(y) = 1" in y_edge and f"= {fmt(g[1])} to the adjoint of y" in y_edge
     # another step redraws the open tab
     sw.timeline.select(10)
     g10 = get_objective("rosenbrock").gradient(sw.picture.explanation.x)

@@ -4,7 +4,8 @@ The graph of the objective's formula (:mod:`gdstudio.core.autodiff`) is laid out
 ``x`` and ``y`` in the first column, each operation right of its inputs, ``f`` alone at the right; each
 constant sits just left of the operation that uses it. Every node shows its operation, its forward value
 ``v`` at the selected point and its adjoint ``v̄ = ∂f/∂v`` from the backward pass (— for constants, which
-need none). The gradient is read off the leaves: ``∇f = (x̄, ȳ)``. Large graphs scroll (and Ctrl + wheel
+need none); hovering an edge shows the chain rule along it (the local derivative and what it adds to the
+input's adjoint). The gradient is read off the leaves: ``∇f = (x̄, ȳ)``. Large graphs scroll (and Ctrl + wheel
 zooms). The core computes the values and adjoints; this view only places and draws them.
 
 :func:`install` adds the tab to a :class:`~gdstudio.gui.see_why.SeeWhy`'s inspector and follows its selection.
@@ -16,7 +17,16 @@ import html
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QBrush, QColor, QFont, QFontMetrics, QPainter, QPainterPath, QPen
+from PySide6.QtGui import (
+    QBrush,
+    QColor,
+    QFont,
+    QFontMetrics,
+    QPainter,
+    QPainterPath,
+    QPainterPathStroker,
+    QPen,
+)
 from PySide6.QtWidgets import (
     QGraphicsPathItem,
     QGraphicsRectItem,
@@ -94,6 +104,15 @@ def layout(graph: Graph) -> dict[int, tuple[float, float]]:
     return {i: (cols[i], rows[i] - low) for i in rows}
 
 
+class EdgeItem(QGraphicsPathItem):
+    """An edge whose hover area is wider than its line, so its tooltip is easy to reach."""
+
+    def shape(self) -> QPainterPath:
+        stroker = QPainterPathStroker()
+        stroker.setWidth(10)
+        return stroker.createStroke(self.path())
+
+
 class GraphCanvas(QGraphicsView):
     """The drawing: one box per node, edges from inputs (right side) to users (left side)."""
 
@@ -114,6 +133,18 @@ class GraphCanvas(QGraphicsView):
             return
         super().wheelEvent(ev)
 
+    @staticmethod
+    def _edge_tip(graph: Graph, trace: Trace, n, k: int, index: int) -> str:
+        """The chain rule along one edge: the local derivative and what it adds to the input's adjoint."""
+        src = graph.nodes[n.inputs[k]]
+        if (n.id, k) not in trace.edges:
+            return f"{src.text} → {n.text}\n(a constant: nothing flows back along this edge)"
+        local, contribution = (v.reshape(-1)[index] for v in trace.edges[(n.id, k)])
+        adj = trace.adjoints[n.id].reshape(-1)[index]
+        return (f"{src.text} → {n.text}\n"
+                f"local derivative ∂({n.text})/∂({src.text}) = {fmt(local)}\n"
+                f"backward: adds {fmt(adj)} × {fmt(local)} = {fmt(contribution)} to the adjoint of {src.text}")
+
     def draw(self, graph: Graph, trace: Trace, index: int = 0) -> None:
         scene = self.scene()
         scene.clear()
@@ -123,14 +154,15 @@ class GraphCanvas(QGraphicsView):
         pen = QPen(QColor(EDGE_COLOR), 1.4)
         for n in graph.nodes:  # edges first, under the boxes
             x1, y1 = at[n.id]
-            for j in n.inputs:
+            for k, j in enumerate(n.inputs):
                 x0, y0 = at[j]
                 path = QPainterPath(QPointF(x0 + NODE_W, y0 + NODE_H / 2))
                 mid = (x0 + NODE_W + x1) / 2
                 path.cubicTo(QPointF(mid, y0 + NODE_H / 2), QPointF(mid, y1 + NODE_H / 2),
                              QPointF(x1, y1 + NODE_H / 2))
-                item = QGraphicsPathItem(path)
+                item = EdgeItem(path)
                 item.setPen(pen)
+                item.setToolTip(self._edge_tip(graph, trace, n, k, index))
                 scene.addItem(item)
                 arrow = QPainterPath(QPointF(x1, y1 + NODE_H / 2))
                 arrow.lineTo(QPointF(x1 - 7, y1 + NODE_H / 2 - 4))
@@ -234,7 +266,7 @@ class GraphTab(QWidget):
             "<b><span style='color:#b71c1c'>v̄ = ∂f/∂v</span></b>, right to left from f̄ = 1, each node adding "
             "v̄ × (its local derivative) to its inputs (the chain rule).<br>"
             f"Gradient read off the leaves: <b>∇f = (x̄, ȳ) = ({fmt(g[0])}, {fmt(g[1])})</b> "
-            f"({len(self.graph)} nodes; drag to scroll, Ctrl + wheel to zoom)")
+            f"({len(self.graph)} nodes; hover an edge for its local derivative; drag to scroll, Ctrl + wheel to zoom)")
         self.canvas.draw(self.graph, self.trace)
 
 
