@@ -362,13 +362,14 @@ class _Counted:
     differences as one Hessian evaluation plus the 2d gradients it is made of.
     """
 
-    __slots__ = ("problem", "objective", "dim", "method", "h", "n", "f", "g", "hh", "_fd")
+    __slots__ = ("problem", "objective", "dim", "method", "h", "n", "f", "g", "hh", "_fd", "_analytic")
 
     def __init__(self, problem: Problem):
         self.problem, self.objective, self.dim = problem, problem.objective, problem.dim
         self.method, self.h = problem.method, problem.h
         d = problem.dim
-        self._fd = {"analytic": 0, "central": 2 * d, "forward": d + 1}[problem.method]
+        self._fd = {"central": 2 * d, "forward": d + 1}.get(problem.method, 0)  # f values per gradient
+        self._analytic = problem.method == "analytic"
         self.n = 0
         self.f = self.g = self.hh = 0
 
@@ -393,7 +394,7 @@ class _Counted:
         if self._full(x):
             self.f += 1 + self._fd
             self.g += 1
-        if self._fd:
+        if not self._analytic:  # finite differences, autodiff...: the problem's own gradient
             return self.problem.value(x), self.problem.gradient(x)
         return self.problem.objective.value_and_gradient(x)
 
