@@ -199,3 +199,10 @@ def test_value_and_gradient_are_value_and_gradient_bit_for_bit(points):
             v, g = o.value_and_gradient(p)
             np.testing.assert_array_equal(v, o.value(p))
             np.testing.assert_array_equal(g, o.gradient(p))
+
+
+def test_autodiff_gradients_are_counted_and_followed():
+    ad = run(cfg(epochs=7, gradient="autodiff", starts=[(0.5, 0.5)]))[0]
+    an = run(cfg(epochs=7, starts=[(0.5, 0.5)]))[0]
+    assert (ad.nfev, ad.njev, ad.nhev) == (8, 8, 0)
+    np.testing.assert_allclose(ad.x, an.x, rtol=1e-12, atol=1e-12)
