@@ -248,8 +248,9 @@ def cmd_run(a) -> int:
                 spool.write_csv_to(sys.stdout)
                 sys.stdout.flush()
             for i in range(spool.n):
-                print(_summary(spool.label(i), r.message[i], int(spool.rows[i]), spool.last_x[i],
-                               spool.last_loss[i]), file=sys.stderr)
+                last = spool.last(i)
+                print(_summary(spool.label(i), r.message[i], int(spool.rows[i]), *(last or (None, None))),
+                      file=sys.stderr)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)

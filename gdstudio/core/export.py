@@ -166,22 +166,31 @@ class SpooledRun:
         self._dtype = np.dtype([("x", float, (n, d)), ("loss", float, (n,)), ("grad", float, (n, d)),
                                 ("rec", bool, (n,))])
         self._file = tempfile.TemporaryFile(dir=folder)
-        self._record = np.zeros((), dtype=self._dtype)
+        self._write = self._file.write
         self.steps = 0
-        #: Per start: number of recorded rows, and the last recorded point, loss (for summaries).
+        #: Per start: the number of recorded rows (row ``k`` is recorded for ``k < rows[i]``: a start that
+        #: ended records nothing more).
         self.rows = np.zeros(n, dtype=np.int64)
-        self.last_x = np.full((n, d), np.nan)
-        self.last_loss = np.full(n, np.nan)
 
     def add(self, step: Step) -> None:
-        r = self._record
-        r["x"], r["loss"], r["grad"], r["rec"] = step.x, step.loss, step.grad, step.recorded
-        self._file.write(r.tobytes())
+        w = self._write  # the record's fields in order, as raw bytes (x, loss, grad, recorded)
+        w(np.ascontiguousarray(step.x, dtype=float).data)
+        w(np.ascontiguousarray(step.loss, dtype=float).data)
+        w(np.ascontiguousarray(step.grad, dtype=float).data)
+        w(np.ascontiguousarray(step.recorded, dtype=bool).data)
         self.steps += 1
-        rec = np.asarray(step.recorded, dtype=bool)
-        self.rows += rec
-        self.last_x[rec] = step.x[rec]
-        self.last_loss[rec] = step.loss[rec]
+        self.rows += step.recorded
+
+    def last(self, start: int) -> tuple[np.ndarray, float] | None:
+        """The last recorded point and loss of ``start`` (None if it has no row)."""
+        k = int(self.rows[start]) - 1
+        if k < 0:
+            return None
+        self._file.flush()
+        data = np.memmap(self._file, dtype=self._dtype, mode="r", shape=(self.steps,))
+        x, loss = np.array(data["x"][k, start]), float(data["loss"][k, start])
+        del data
+        return x, loss
 
     def close(self) -> None:
         self._file.close()
