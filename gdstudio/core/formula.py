@@ -418,6 +418,11 @@ def parse(text: str) -> Node:
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})",
                            MAX_LENGTH, len(text) - MAX_LENGTH)
+    return _parse(text)
+
+
+def _parse(text: str) -> Node:
+    """:func:`parse` without the length check (a normalised formula may be longer than the text typed)."""
     toks = tokenize(text)
     _check_tokens(text, toks)
     src = _Source(text, toks)
@@ -659,7 +664,7 @@ def _budget(deadline: float, text: str) -> None:
 def _compile_normalised(text: str) -> CompiledFormula:
     """The compile of a normalised formula (cached: lru_cache is thread-safe; a compile is pure)."""
     deadline = time.monotonic() + COMPILE_BUDGET_S
-    tree = parse(text)
+    tree = _parse(text)
     import sympy as sp  # imported here: slow to import, only formulas need it
 
     x, y = sp.symbols("x y", real=True)
