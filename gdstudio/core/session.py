@@ -17,7 +17,10 @@ A session file is plain JSON (never pickle: opening a file must not run code), U
 Floats are written with ``repr`` (what :mod:`json` does), which round-trips every float64 exactly, so
 re-running a loaded run's config gives bit-identical trajectories.
 
-Reading is strict: a file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
+Reading is strict and bounded: a file larger than :data:`MAX_BYTES`, or beyond the limits below
+(:data:`MAX_RUNS` runs, :data:`MAX_STARTS` starts and :data:`MAX_EPOCHS` epochs per run, a whole number
+above :data:`MAX_INT`, :data:`MAX_STEPS` steps in all, texts longer than :data:`MAX_TEXT` characters, lists
+longer than :data:`MAX_LIST`) is refused with a message naming the limit. A file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
 the wrong type, a non-finite number (``NaN``, ``Infinity``, ``1e999``), an unknown objective or optimizer,
 an invalid hyperparameter, or a ``version`` newer than :data:`VERSION` raises :class:`SessionError`
 (a ``ValueError``) with a message naming the problem, before anything is returned, so a caller that
@@ -54,6 +57,18 @@ VERSION = 1
 SUFFIX = ".gdsession"
 #: Files larger than this are refused (a session holds configs, not trajectories: a few kB).
 MAX_BYTES = 16 * 1024 * 1024
+
+#: Limits checked on load (a session beyond them is refused with a message naming the limit): runs in a
+#: file, starts per run, epochs per run (the window's own limit), the steps a
+#: window would have to keep (the sum over runs of starts × epochs), the length of any text (names, titles),
+#: the length of any list and the size of any whole number.
+MAX_RUNS = 100
+MAX_STARTS = 10_000
+MAX_EPOCHS = 100_000_000
+MAX_STEPS = 100_000_000
+MAX_TEXT = 1000
+MAX_LIST = 10_000
+MAX_INT = 2**64
 
 _RUN_KEYS = ("config", "colour", "visible")
 _TOP_KEYS = ("format", "version", "app_version", "objective", "runs", "view")
@@ -131,6 +146,10 @@ def dumps(session: Session) -> str:
     try:
         _check_value(d, "session")
         text = json.dumps(d, indent=2, ensure_ascii=False, allow_nan=False, default=_plain)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (e.g. pasted into a name): JSON's \udcff escape keeps it
+            text = json.dumps(d, indent=2, ensure_ascii=True, allow_nan=False, default=_plain)
     except (TypeError, ValueError) as e:
         raise SessionError(f"cannot save this session: {e}") from None
     from_dict(json.loads(text))  # never write a file this code could not read back
@@ -155,16 +174,34 @@ def _reject_constant(name: str):
 
 
 def _check_value(v: Any, where: str) -> None:
-    """Every number in ``v`` finite (JSON's 1e999 parses as inf); keys are strings."""
+    """Every number in ``v`` finite (JSON's 1e999 parses as inf); keys are strings; texts, lists and whole
+    numbers within :data:`MAX_TEXT`, :data:`MAX_LIST` and :data:`MAX_INT`."""
     if isinstance(v, float):
         if not math.isfinite(v):
             raise SessionError(f"not a valid session: {where} is {v!r}, not a finite number")
+    elif isinstance(v, bool):
+        pass
+    elif isinstance(v, int):
+        if abs(v) > MAX_INT:
+            raise SessionError(f"not a valid session: {where} is a whole number of {len(str(abs(v)))} digits, "
+                               f"too large (at most {MAX_INT:.3g})")
+    elif isinstance(v, str):
+        if len(v) > MAX_TEXT:
+            raise SessionError(f"not a valid session: {where} is {len(v):,} characters long "
+                               f"(at most {MAX_TEXT:,})")
     elif isinstance(v, dict):
+        if len(v) > MAX_LIST:
+            raise SessionError(f"not a valid session: {where} has {len(v):,} entries (at most {MAX_LIST:,})")
         for k, x in v.items():
             if not isinstance(k, str):
                 raise SessionError(f"not a valid session: {where} has a key that is not text")
+            if len(k) > MAX_TEXT:
+                raise SessionError(f"not a valid session: {where} has a key {len(k):,} characters long "
+                                   f"(at most {MAX_TEXT:,})")
             _check_value(x, f"{where}.{k}")
     elif isinstance(v, list):
+        if len(v) > MAX_LIST:
+            raise SessionError(f"not a valid session: {where} has {len(v):,} items (at most {MAX_LIST:,})")
         for i, x in enumerate(v):
             _check_value(x, f"{where}[{i}]")
 
@@ -212,10 +249,19 @@ def _check_config(c: Any, where: str) -> RunConfig:
                              ("tol", _NUM + (type(None),), "a number or null")):
         if key in c:
             _expect(c[key], types, f"{where}.{key}", what)
+    check_limits(len(starts), c["epochs"], where)
     try:
         return RunConfig.from_dict(c)
     except _BUILD_ERRORS as e:
         raise SessionError(f"not a valid session: {where}: {e}") from None
+
+
+def check_limits(starts: int, epochs: int, where: str = "the run") -> None:
+    """Refuse (SessionError) a run beyond :data:`MAX_STARTS` or :data:`MAX_EPOCHS`."""
+    if starts > MAX_STARTS:
+        raise SessionError(f"not a valid session: {where} has {starts:,} start points (at most {MAX_STARTS:,})")
+    if not 0 <= epochs <= MAX_EPOCHS:
+        raise SessionError(f"not a valid session: {where}.epochs is {epochs:,} (from 0 to {MAX_EPOCHS:,})")
 
 
 _HEX = set("0123456789abcdefABCDEF")
@@ -253,12 +299,24 @@ def from_dict(d: Any) -> Session:
     params = _expect(obj.get("params", {}), (dict,), "objective.params", "an object")
     for k, v in params.items():
         _expect(v, _NUM, f"objective.params.{k}", "a number")
+    runs = []
+    raw_runs = _expect(d["runs"], (list,), "runs", "a list")
+    if len(raw_runs) > MAX_RUNS:
+        raise SessionError(f"not a valid session: it has {len(raw_runs):,} runs (at most {MAX_RUNS})")
+    steps = 0
+    for i, r in enumerate(raw_runs):
+        c = r.get("config") if isinstance(r, dict) else None
+        if isinstance(c, dict) and isinstance(c.get("starts"), list) and isinstance(c.get("epochs"), int):
+            check_limits(len(c["starts"]), c["epochs"], f"runs[{i}].config")
+            steps += len(c["starts"]) * c["epochs"]
+    if steps > MAX_STEPS:  # checked before any config is built (a formula compiles)
+        raise SessionError(f"not a valid session: its runs ask for {steps:,} steps in all (starts × epochs; "
+                           f"at most {MAX_STEPS:,})")
     try:
         get_objective(spec, params)
     except _BUILD_ERRORS as e:
         raise SessionError(f"not a valid session: objective: {e}") from None
-    runs = []
-    for i, r in enumerate(_expect(d["runs"], (list,), "runs", "a list")):
+    for i, r in enumerate(raw_runs):
         where = f"runs[{i}]"
         _expect(r, (dict,), where, "an object")
         unknown = sorted(set(r) - set(_RUN_KEYS))
@@ -305,5 +363,6 @@ def load(path: str | os.PathLike) -> Session:
     return loads(data)
 
 
-__all__ = ["FORMAT", "MIGRATIONS", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "dumps",
+__all__ = ["FORMAT", "MAX_EPOCHS", "MAX_INT", "MAX_LIST", "MAX_RUNS", "MAX_STARTS", "MAX_STEPS",
+           "MAX_TEXT", "MIGRATIONS", "check_limits", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "dumps",
            "from_dict", "load", "loads", "save", "to_dict"]
