@@ -38,6 +38,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -356,6 +357,8 @@ def loads(text: str | bytes) -> Session:
 def load(path: str | os.PathLike) -> Session:
     """Read a session file. Raises :class:`SessionError` for a bad file, ``OSError`` if it cannot be read."""
     path = Path(path)
+    if not stat.S_ISREG(os.stat(path).st_mode):  # opening a FIFO would wait for a writer; a device never ends
+        raise SessionError(f"not a gdstudio session: {path.name} is not a regular file")
     with open(path, "rb") as f:
         data = f.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:

@@ -102,6 +102,7 @@ class ExceptionHandler(QObject):
         super().__init__(parent)
         self.show_dialog = show_dialog
         self.dialog: QMessageBox | None = None
+        self._last_dialog: QMessageBox | None = None
         self.count = 0
         self._lock = threading.Lock()
         self._previous = (sys.excepthook, threading.excepthook)
@@ -167,6 +168,11 @@ class ExceptionHandler(QObject):
 
     @Slot()
     def _on_dialog_finished(self) -> None:
+        # ``finished`` is emitted from inside the box's own done()/closeEvent (e.g. when quitting closes every
+        # window). A box without a parent is owned by Python: dropping the last reference here would delete it
+        # in the middle of that call (a segfault in QDialog::setResult). Keep it until the next box; Qt deletes
+        # it (WA_DeleteOnClose) once the call has returned, and the wrapper then just goes stale.
+        self._last_dialog = self.dialog
         self.dialog = None
 
 
