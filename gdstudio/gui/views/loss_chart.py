@@ -7,6 +7,8 @@ thinned for *drawing* by pyqtgraph's peak downsampling and clipping to the view;
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
@@ -83,13 +85,13 @@ class LossChart(RunLayers, QWidget):
         e, c = self.model.get(run_id), self._runs.get(run_id)
         if e is None or c is None:
             return
-        c.opts["name"] = e.label
+        c.opts["name"] = html.escape(e.label)  # the legend renders rich text: a name is shown, never rendered
         label = self.legend.getLabel(c)
         if label is not None:
-            label.setText(e.label)
+            label.setText(html.escape(e.label))
 
     def _new_layer(self, e: RunEntry) -> pg.PlotDataItem:
-        c = pg.PlotDataItem(pen=pg.mkPen(e.color, width=2.5), connect="finite", name=e.label)
+        c = pg.PlotDataItem(pen=pg.mkPen(e.color, width=2.5), connect="finite", name=html.escape(e.label))
         c.setDownsampling(auto=True, method="peak")
         c.setClipToView(True)
         c.setLogMode(False, self._log)
