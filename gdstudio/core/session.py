@@ -257,6 +257,11 @@ def _check_config(c: Any, where: str) -> RunConfig:
         raise SessionError(f"not a valid session: {where}: {e}") from None
 
 
+def check_config(c: Any, where: str = "config") -> RunConfig:
+    """A run config from its JSON dict, with every check a session file's runs get; raises SessionError."""
+    return _check_config(c, where)
+
+
 def check_limits(starts: int, epochs: int, where: str = "the run") -> None:
     """Refuse (SessionError) a run beyond :data:`MAX_STARTS` or :data:`MAX_EPOCHS`."""
     if starts > MAX_STARTS:
@@ -367,5 +372,5 @@ def load(path: str | os.PathLike) -> Session:
 
 
 __all__ = ["FORMAT", "MAX_EPOCHS", "MAX_INT", "MAX_LIST", "MAX_RUNS", "MAX_STARTS", "MAX_STEPS",
-           "MAX_TEXT", "MIGRATIONS", "check_limits", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "dumps",
+           "MAX_TEXT", "MIGRATIONS", "check_config", "check_limits", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "dumps",
            "from_dict", "load", "loads", "save", "to_dict"]

@@ -110,7 +110,7 @@ def _prepare(session: S.Session) -> tuple[Objective, RunConfig | None, list[RunC
     panel = None
     if isinstance(view.get("panel"), dict):
         try:
-            panel = RunConfig.from_dict(view["panel"])
+            panel = S.check_config(view["panel"], "view.panel")  # the same type and limit checks as a run
             panel.validate(obj if panel.objective == obj.spec() else None)
         except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
             panel = None  # the panel's settings are a convenience: a bad one is dropped, not an error
