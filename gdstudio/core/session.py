@@ -18,7 +18,7 @@ Floats are written with ``repr`` (what :mod:`json` does), which round-trips ever
 re-running a loaded run's config gives bit-identical trajectories.
 
 Reading is strict and bounded: a file larger than :data:`MAX_BYTES`, or beyond the limits below
-(:data:`MAX_RUNS` runs, :data:`MAX_STARTS` starts and :data:`MAX_EPOCHS` epochs per run, a whole number
+(:data:`MAX_RUNS` runs, :data:`MAX_STARTS` starts in all, :data:`MAX_EPOCHS` epochs per run, a whole number
 above :data:`MAX_INT`, :data:`MAX_STEPS` steps in all, texts longer than :data:`MAX_TEXT` characters, lists
 longer than :data:`MAX_LIST`) is refused with a message naming the limit. A file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
 the wrong type, a non-finite number (``NaN``, ``Infinity``, ``1e999``), an unknown objective or optimizer,
@@ -60,7 +60,7 @@ SUFFIX = ".gdsession"
 MAX_BYTES = 16 * 1024 * 1024
 
 #: Limits checked on load (a session beyond them is refused with a message naming the limit): runs in a
-#: file, starts per run, epochs per run (the window's own limit), the steps a
+#: file, start points (per run and in all), epochs per run (the window's own limit), the steps a
 #: window would have to keep (the sum over runs of starts × epochs), the length of any text (names, titles),
 #: the length of any list and the size of any whole number.
 MAX_RUNS = 100
@@ -309,12 +309,16 @@ def from_dict(d: Any) -> Session:
     raw_runs = _expect(d["runs"], (list,), "runs", "a list")
     if len(raw_runs) > MAX_RUNS:
         raise SessionError(f"not a valid session: it has {len(raw_runs):,} runs (at most {MAX_RUNS})")
-    steps = 0
+    steps = starts = 0
     for i, r in enumerate(raw_runs):
         c = r.get("config") if isinstance(r, dict) else None
         if isinstance(c, dict) and isinstance(c.get("starts"), list) and isinstance(c.get("epochs"), int):
             check_limits(len(c["starts"]), c["epochs"], f"runs[{i}].config")
             steps += len(c["starts"]) * c["epochs"]
+            starts += len(c["starts"])
+    if starts > MAX_STARTS:
+        raise SessionError(f"not a valid session: its runs have {starts:,} start points in all "
+                           f"(at most {MAX_STARTS:,})")
     if steps > MAX_STEPS:  # checked before any config is built (a formula compiles)
         raise SessionError(f"not a valid session: its runs ask for {steps:,} steps in all (starts × epochs; "
                            f"at most {MAX_STEPS:,})")
