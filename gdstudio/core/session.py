@@ -63,7 +63,7 @@ MAX_BYTES = 16 * 1024 * 1024
 #: file, start points (per run and in all), epochs per run (the window's own limit), the steps a
 #: window would have to keep (the sum over runs of starts × epochs), the length of any text (names, titles),
 #: the length of any list and the size of any whole number.
-MAX_RUNS = 100
+MAX_RUNS = 50  # each run adds items to every view on the GUI thread: 100 runs took 2.9 s to show (measured)
 MAX_STARTS = 10_000
 MAX_EPOCHS = 100_000_000
 MAX_STEPS = 100_000_000

@@ -26,8 +26,8 @@ def base(**config):
     ({**base(), "runs": [{"config": {**base()["runs"][0]["config"], "starts": [[0.0, 0.0]] * 5000,
                                      "epochs": 100_000}}]}, "steps in all"),
     (base(seed=10**400), "401 digits"),
-    ({**base(), "runs": [{"config": {**base()["runs"][0]["config"], "starts": [[0.0, 0.0]] * 200}}] * 51},
-     "10,200 start points in all"),
+    ({**base(), "runs": [{"config": {**base()["runs"][0]["config"], "starts": [[0.0, 0.0]] * 500}}] * 21},
+     "10,500 start points in all"),
 ])
 def test_oversized_sessions_are_refused_with_a_message(doc, message):
     with pytest.raises(S.SessionError, match=message):
