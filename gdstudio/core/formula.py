@@ -810,8 +810,8 @@ def formula_objective(text: str, **params) -> FormulaObjective:
 
 
 __all__ = [
-    "ALIASES", "CONSTANTS", "CompiledFormula", "FUNCTIONS", "FormulaError", "FormulaObjective", "FormulaWord",
-    "COMPILE_BUDGET_S", "HELP", "MAX_DEPTH", "MAX_DERIVATIVE_OPS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_NONLINEAR_NESTING", "MAX_POWER_NESTING",
-    "compile_formula", "formula_objective", "parse",
+    "ALIASES", "COMPILE_BUDGET_S", "CONSTANTS", "CompiledFormula", "FUNCTIONS", "FormulaError", "FormulaObjective",
+    "FormulaWord", "HELP", "MAX_DEPTH", "MAX_DERIVATIVE_OPS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_NONLINEAR_NESTING",
+    "MAX_POWER_NESTING", "clear_cache", "compile_formula", "formula_objective", "parse",
     "tokenize", "unparse",
 ]

@@ -17,15 +17,17 @@ A session file is plain JSON (never pickle: opening a file must not run code), U
 Floats are written with ``repr`` (what :mod:`json` does), which round-trips every float64 exactly, so
 re-running a loaded run's config gives bit-identical trajectories.
 
-Reading is strict and bounded: a file larger than :data:`MAX_BYTES`, or beyond the limits below
-(:data:`MAX_RUNS` runs, :data:`MAX_STARTS` starts in all, :data:`MAX_EPOCHS` epochs per run, a whole number
-above :data:`MAX_INT`, :data:`MAX_STEPS` steps in all, texts longer than :data:`MAX_TEXT` characters, lists
-longer than :data:`MAX_LIST`) is refused with a message naming the limit. A file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
+Reading is strict and bounded: a file that is not a regular file or is larger than :data:`MAX_BYTES`, or beyond
+the limits below (:data:`MAX_RUNS` runs, :data:`MAX_STARTS` starts in all, :data:`MAX_EPOCHS` epochs per run,
+:data:`MAX_STEPS` steps in all, a whole number above :data:`MAX_INT`, texts longer than :data:`MAX_TEXT`
+characters, lists longer than :data:`MAX_LIST`) is refused with a message naming the limit, before any
+formula is compiled. A file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
 the wrong type, a non-finite number (``NaN``, ``Infinity``, ``1e999``), an unknown objective or optimizer,
 an invalid hyperparameter, or a ``version`` newer than :data:`VERSION` raises :class:`SessionError`
 (a ``ValueError``) with a message naming the problem, before anything is returned, so a caller that
-only applies a successfully loaded session changes nothing on failure. Writing is atomic: a temporary
-file in the target's folder replaces the target, so a failure leaves an existing file as it was.
+only applies a successfully loaded session changes nothing on failure. Writing goes through
+:mod:`gdstudio.core.files` (atomic; a link is written through, a read-only file refused); a name with a
+lone surrogate (not UTF-8) is saved with JSON's ``\\udcff`` escape and reads back the same.
 
 >>> from gdstudio.core.runs import RunConfig
 >>> s = Session("sphere", runs=(SessionRun(RunConfig.create("sphere", "gd", [[1.0, 2.0]], epochs=3)),))
@@ -375,6 +377,6 @@ def load(path: str | os.PathLike) -> Session:
     return loads(data)
 
 
-__all__ = ["FORMAT", "MAX_EPOCHS", "MAX_INT", "MAX_LIST", "MAX_RUNS", "MAX_STARTS", "MAX_STEPS",
-           "MAX_TEXT", "MIGRATIONS", "check_config", "check_limits", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "dumps",
-           "from_dict", "load", "loads", "save", "to_dict"]
+__all__ = ["FORMAT", "MAX_BYTES", "MAX_EPOCHS", "MAX_INT", "MAX_LIST", "MAX_RUNS", "MAX_STARTS", "MAX_STEPS",
+           "MAX_TEXT", "MIGRATIONS", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "check_config",
+           "check_limits", "dumps", "from_dict", "load", "loads", "save", "to_dict"]
