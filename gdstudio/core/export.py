@@ -94,7 +94,7 @@ def _label(name: str, index: int, n_starts: int, start: int) -> str:
 
 def _meta(cfg, status) -> list[str]:
     lr = dict(cfg.hyperparams).get("lr", "")
-    return [text_cell(cfg.objective), text_cell(cfg.optimizer), "" if lr == "" else _num(lr),
+    return [text_cell(cfg.objective_spec), text_cell(cfg.optimizer), "" if lr == "" else _num(lr),
             text_cell(cfg.gradient), text_cell(str(status))]
 
 
