@@ -175,3 +175,19 @@ def test_the_cli_keeps_its_steps_on_disk_not_in_memory(monkeypatch, capsys, tmp_
                      str(tmp_path / "f.csv")]) == 0
     back = read_csv(tmp_path / "f.csv")
     assert back["run"] == ["run1#0"] * 4 + ["run1#1"] * 4
+
+
+def test_an_interrupt_while_writing_leaves_the_old_file_and_no_temp_file(monkeypatch, capsys, tmp_path):
+    from gdstudio.core import export
+
+    out = tmp_path / "f.csv"
+    out.write_text("old")
+
+    def interrupted(self, stream):  # a second Ctrl-C half-way through the rows
+        stream.write("run,step\n")
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export.SpooledRun, "write_csv_to", interrupted)
+    assert cli.main([*RUN, "--epochs", "3", "--start", "1", "1", "--out", str(out)]) == 130
+    assert out.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["f.csv"]
+    assert "nothing was written" in capsys.readouterr().err
