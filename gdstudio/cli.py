@@ -212,7 +212,7 @@ def _check_out(path: str) -> None:
 
 def _warn_fd_step(config) -> None:
     h = config.fd_step
-    if h is None or config.gradient == "analytic":
+    if h is None or config.gradient in ("analytic", "autodiff"):  # h plays no part in either
         return
     lost = [s for s in config.starts if any(v + h == v or v - h == v for v in s)]
     if lost:

@@ -78,10 +78,9 @@ import ast
 import dataclasses
 import functools
 import math
-import re
 import time
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
