@@ -87,6 +87,17 @@ class Actions:
     help: QAction | None = None
 
 
+def on_trigger(action: QAction, command) -> None:
+    """Connect ``action`` to ``command()`` called with NO arguments.
+
+    ``QAction.triggered`` passes the ``checked`` flag (a bool); PySide6 hands it to any slot that accepts a
+    positional argument, so ``triggered.connect(self.export_trajectory)`` called
+    ``export_trajectory(path=False)`` and crashed. Every command of the window is connected through here
+    (a test walks every menu item and shortcut to keep it so).
+    """
+    action.triggered.connect(lambda _checked=False: command())
+
+
 def _action(parent: QObject, text: str, shortcut=None, icon=None, tip: str = "", checkable: bool = False) -> QAction:
     a = QAction(text, parent)
     if shortcut is not None:

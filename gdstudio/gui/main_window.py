@@ -25,6 +25,7 @@ Extension points (for the formula field, settings, sessions, image export, overl
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Sequence
 
@@ -133,7 +134,9 @@ class MainWindow(QMainWindow):
         f = QFont(self.status_label.font())
         f.setPointSizeF(max(f.pointSizeF(), 10.5))
         self.status_label.setFont(f)
-        self.statusBar().addPermanentWidget(self.status_label, 1)
+        # A normal (not permanent) widget: showMessage() texts (saved, exported, a refused Run…) replace it
+        # while they last. A permanent widget with stretch would fill the bar and hide every message.
+        self.statusBar().addWidget(self.status_label, 1)
 
         try:
             self._wire()
@@ -157,27 +160,28 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         a = self.actions
-        a.run.triggered.connect(self.run)
-        a.pause.triggered.connect(self._on_pause_action)
-        a.step.triggered.connect(self.step)
-        a.reset.triggered.connect(self.reset)
-        a.sweep.triggered.connect(lambda: self.sweep())
-        a.race.triggered.connect(lambda: self.race())
+        on = actions_mod.on_trigger  # commands get no arguments: never Qt's `checked` flag as a path
+        on(a.run, self.run)
+        a.pause.triggered.connect(self._on_pause_action)  # takes the checked state on purpose
+        on(a.step, self.step)
+        on(a.reset, self.reset)
+        on(a.sweep, self.sweep)
+        on(a.race, self.race)
         self.side_panel.runs_list.sig_remove_requested.connect(self.remove_runs)
         self.side_panel.runs_list.sig_clear_requested.connect(self.reset)
-        a.export_csv.triggered.connect(self.export_trajectory)
-        a.quit.triggered.connect(self.close)
+        on(a.export_csv, self.export_trajectory)
+        on(a.quit, self.close)
         a.log_scale.toggled.connect(self.loss_chart.set_log_scale)
         a.show_3d.toggled.connect(self.surface_view.setVisible)
         a.show_contour.toggled.connect(self.contour_view.setVisible)
         a.show_loss.toggled.connect(self.loss_chart.setVisible)
-        a.reset_camera.triggered.connect(self.surface_view.reset_camera)
-        a.about.triggered.connect(self._about)
-        a.open_session.triggered.connect(lambda: self.open_session())
-        a.save_session.triggered.connect(lambda: self.save_session())
+        on(a.reset_camera, self.surface_view.reset_camera)
+        on(a.about, self._about)
+        on(a.open_session, self.open_session)
+        on(a.save_session, self.save_session)
         for view, act in a.export_image.items():
-            act.triggered.connect(lambda _=False, v=view: self.export_image(view=v))
-        a.help.triggered.connect(lambda: self.show_help())
+            on(act, lambda v=view: self.export_image(view=v))
+        on(a.help, self.show_help)
         self.controller.sig_run_started.connect(self._on_run_started)
         self.side_panel.formula_field.sig_committed.connect(self.remember_formula)
         a.speed.sig_speed_changed.connect(self.controller.set_speed)
@@ -383,6 +387,8 @@ class MainWindow(QMainWindow):
                                                   "CSV files (*.csv);;All files (*)")
             if not path:
                 return False
+            if "." not in os.path.basename(path):  # a typed bare name ("mytrajectory") gets the suffix
+                path += ".csv"
         try:
             n = write_csv(path, results)
         except (OSError, ValueError) as exc:

@@ -264,7 +264,8 @@ def test_invalid_input_is_reported_not_raised(window, qtbot):
     window.side_panel.x0_edit.setText("abc")
     form.editors["lr"].setText("0.01")
     assert window.run() == []
-    assert "x₀" in window.side_panel.error_label.text()
+    panel = window.side_panel
+    assert "x₀" in panel.field_errors[panel.x0_edit].text() and panel.marked_fields() == [panel.x0_edit]
 
 
 def test_hyperparameter_form_follows_the_optimizer_specs(window):
@@ -387,7 +388,8 @@ def test_objective_parameters_and_gradient_source_reach_the_config(window, qtbot
     assert cfg.objective == "quadratic" and dict(cfg.objective_params)["kappa"] == 50
     assert cfg.gradient == "central" and cfg.fd_step == 1e-4
     window.side_panel.h_edit.setText("-1")
-    assert window.run() == [] and "h" in window.side_panel.error_label.text()
+    panel = window.side_panel
+    assert window.run() == [] and "h" in panel.field_errors[panel.h_edit].text()
     # apply_config round-trips a config through the panel
     window.side_panel.h_edit.setText("1e-4")
     window.side_panel.apply_config(cfg)
