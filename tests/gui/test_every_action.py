@@ -220,11 +220,17 @@ def test_every_menu_item_toolbar_button_and_shortcut(make_window, qtbot, tmp_pat
         for how, fire in ways:
             ensure_a_run(qtbot, window)
             before = len(user.saved)
+            if not a.isEnabled():  # Pause: only while a run is going; start one, paused at its first step
+                window.step()
+                assert a.isEnabled(), f"{name(a)} stays disabled"
             was_checked = a.isChecked()
             hits = []
-            a.triggered.connect(hits.append)
+
+            def hit(*_args, hits=hits):
+                hits.append(1)
+            a.triggered.connect(hit)
             fire()
-            a.triggered.disconnect(hits.append)
+            a.triggered.disconnect(hit)
             assert len(hits) == 1, f"{name(a)} [{how}] did not trigger the action"
             settle(qtbot, window)
             user.close_windows(window)

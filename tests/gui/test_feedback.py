@@ -1,0 +1,65 @@
+"""What the window tells the user: status-bar messages that show, a refused Run explained beside the field."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QWidget
+
+pytestmark = pytest.mark.gui
+
+
+def message_shows(window) -> bool:
+    """A temporary message is set and nothing in the status bar covers the space it is drawn in."""
+    sb = window.statusBar()
+    covering = [w for w in sb.findChildren(QWidget) if w.isVisible() and w.parent() is sb and w.width() > sb.width() // 3]
+    return bool(sb.currentMessage()) and not covering
+
+
+def type_into(qtbot, edit, text: str) -> None:
+    edit.setFocus()
+    edit.selectAll()
+    qtbot.keyClick(edit, Qt.Key.Key_Delete)
+    qtbot.keyClicks(edit, text)
+
+
+@pytest.mark.parametrize("field, bad, good, word", [
+    ("x0_edit", "abc", "1", "x₀"),
+    ("y0_edit", "", "2", "y₀"),
+    ("tol_edit", "-1", "1e-6", "tolerance"),
+    ("h_edit", "0", "1e-4", "h"),
+])
+def test_a_refused_run_says_why_in_the_status_bar_and_beside_the_field(window, qtbot, field, bad, good, word):
+    panel = window.side_panel
+    if field == "h_edit":
+        panel.gradient_combo.setCurrentIndex(panel.gradient_combo.findData("central"))
+    edit = getattr(panel, field)
+    type_into(qtbot, edit, bad)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_F5)  # Run
+    assert len(window.model) == 0
+    assert word in window.statusBar().currentMessage() and message_shows(window)
+    err = panel.field_errors[edit]
+    assert err.isVisible() and word in err.text()
+    assert edit.styleSheet() and panel.marked_fields() == [edit]
+    assert panel.error_label.isHidden()  # not repeated elsewhere: the field says it
+    # the user fixes the field: the red border and the message go at once, and Run works
+    type_into(qtbot, edit, good)
+    assert not edit.styleSheet() and not err.isVisible() and not panel.marked_fields()
+    with qtbot.waitSignal(window.sig_all_finished, timeout=20000):
+        qtbot.keyClick(window, Qt.Key.Key_F5)
+    assert len(window.model) == 1
+
+
+def test_status_messages_replace_the_status_line_while_they_last(window, qtbot):
+    assert window.status_label.isVisible() and "Ready" in window.status_label.text()
+    window.statusBar().showMessage("Exported 12 rows to x.csv", 200)
+    assert message_shows(window) and not window.status_label.isVisible()
+    qtbot.waitUntil(lambda: window.status_label.isVisible(), timeout=3000)
+    assert not window.statusBar().currentMessage()
+
+
+def test_a_click_on_the_map_says_where_the_start_went(window, qtbot):
+    window.set_start_point(1.5, -2.0)
+    assert "start (1.5, -2)" in window.statusBar().currentMessage() and message_shows(window)
