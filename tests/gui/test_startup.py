@@ -1,0 +1,89 @@
+"""Starting the app: the demo run on the first launch only, a clear line without a display."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from gdstudio.gui.app import display_problem
+
+pytestmark = pytest.mark.gui
+ROOT = Path(__file__).resolve().parents[2]
+
+PROBE = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {root!r})
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+    from gdstudio.gui import app as gui_app
+
+    def report():
+        a = QApplication.instance()
+        w = [t for t in a.topLevelWidgets() if t.objectName() == "gdstudio_main_window"][0]
+        print("runs", len(w.model), "epochs", w.side_panel.epochs_spin.value(), flush=True)
+        w.close()
+        a.quit()
+
+    gui_app.make_app([])
+    QTimer.singleShot(2500, report)
+    sys.exit(gui_app.main([]))
+""")
+
+
+def launch(tmp_path, ini: Path) -> str:
+    script = tmp_path / "probe.py"
+    script.write_text(PROBE.format(root=str(ROOT)))
+    env = dict(os.environ, GDSTUDIO_SETTINGS=str(ini))
+    proc = subprocess.run([sys.executable, "-X", "faulthandler", str(script)], env=env, capture_output=True,
+                          text=True, timeout=90)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_only_the_first_launch_starts_a_demo_run(tmp_path):
+    ini = tmp_path / "settings.ini"
+    assert "runs 1 " in launch(tmp_path, ini)  # first launch: the demo run moves at once
+    # the user set a huge run and quit; the next launch restores it and waits for Run
+    from gdstudio.gui import settings as S
+
+    store = S.open_store(str(ini))
+    import dataclasses
+
+    S.save(dataclasses.replace(S.load(store), epochs=10_000_000), store)
+    store.sync()
+    out = launch(tmp_path, ini)
+    assert "runs 0 epochs 10,000,000" in out or "runs 0 epochs 10000000" in out, out
+
+
+def test_without_a_display_one_clear_line_and_exit_2(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    if sys.platform.startswith(("win", "darwin")):
+        pytest.skip("Windows and macOS always have a display")
+    proc = subprocess.run([sys.executable, "-m", "gdstudio"], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert "xvfb-run" in lines[0] and "gdstudio run" in lines[0] and "display" in lines[0]
+    assert "xcb" not in proc.stderr and "reinstall" not in proc.stderr
+
+
+@pytest.mark.parametrize("env, platform, ok", [
+    ({}, "linux", False),
+    ({"DISPLAY": ":0"}, "linux", True),
+    ({"WAYLAND_DISPLAY": "wayland-0"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "offscreen"}, "linux", True),
+    ({"QT_QPA_PLATFORM": "minimal"}, "freebsd13", True),
+    ({"QT_QPA_PLATFORM": "xcb", "WAYLAND_DISPLAY": "wayland-0"}, "linux", False),
+    ({"QT_QPA_PLATFORM": "wayland", "DISPLAY": ":0"}, "linux", False),
+    ({"QT_QPA_PLATFORM": "xcb", "DISPLAY": ":99"}, "linux", True),
+    ({}, "darwin", True),
+    ({}, "win32", True),
+])
+def test_display_problem(env, platform, ok):
+    assert (display_problem(env, platform) is None) == ok
