@@ -29,12 +29,13 @@ import os
 import re
 from typing import Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
+    QApplication,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -64,6 +65,17 @@ STATUS_TEXT = {
     Status.CANCELLED: "cancelled",
     Status.FAILED: "failed",
 }
+
+
+#: Smallest sizes of the views (pixels): below these a view shows nothing useful.
+MIN_VIEW_WIDTH = 220
+MIN_SURFACE_WIDTH = 140
+#: Below this width the 3D view drops its colour bar (the contour map's shows the same scale).
+SURFACE_COLORBAR_WIDTH = 330
+MIN_VIEW_HEIGHT = 180
+MIN_CHART_HEIGHT = 120
+#: The contour map gets at least this fraction of the window's width, whatever docks are open.
+MAP_WIDTH_FRACTION = 1 / 3
 
 
 def default_csv_name(config: RunConfig, *more: RunConfig) -> str:
@@ -114,12 +126,18 @@ class MainWindow(QMainWindow):
         self.top_splitter.addWidget(self.surface_view)
         self.top_splitter.addWidget(self.contour_view)
         self.top_splitter.setChildrenCollapsible(False)
+        self.top_splitter.setStretchFactor(0, 1)
+        self.top_splitter.setStretchFactor(1, 1)
+        self.surface_view.setMinimumSize(MIN_SURFACE_WIDTH, MIN_VIEW_HEIGHT)
+        self.contour_view.setMinimumSize(MIN_VIEW_WIDTH, MIN_VIEW_HEIGHT)
+        self.loss_chart.setMinimumHeight(MIN_CHART_HEIGHT)
         self.central_splitter = QSplitter(Qt.Orientation.Vertical)
         self.central_splitter.setObjectName("central_splitter")
         self.central_splitter.addWidget(self.top_splitter)
         self.central_splitter.addWidget(self.loss_chart)
         self.central_splitter.setStretchFactor(0, 3)
         self.central_splitter.setStretchFactor(1, 1)
+        self.central_splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.central_splitter)
         self.panel_dock = QDockWidget("Settings", self)
         self.panel_dock.setObjectName("panel_dock")
@@ -154,6 +172,7 @@ class MainWindow(QMainWindow):
                 self._splitters_on_show = self.settings.splitter_state
             self._update_actions()
             self._update_status()
+            self._wire_layout()
         except BaseException:
             self.controller.shutdown()
             raise
@@ -529,6 +548,75 @@ class MainWindow(QMainWindow):
 
             persistence.unpack_splitters(self, self._splitters_on_show)
             self._splitters_on_show = None
+
+    # --- layout: the map keeps its share of the width ---------------------------------------------------------
+    def _wire_layout(self) -> None:
+        self._balance_timer = QTimer(self)
+        self._balance_timer.setSingleShot(True)
+        self._balance_timer.setInterval(0)  # once the layout has settled
+        self._balance_timer.timeout.connect(lambda: self.balance_views(even=self._balance_even))
+        self._balance_even = not self.settings.splitter_state  # first show: share the width, unless restored
+        for dock in self.findChildren(QDockWidget):
+            dock.visibilityChanged.connect(self._request_balance)
+            dock.topLevelChanged.connect(self._request_balance)
+        for act in (self.actions.show_3d, self.actions.show_contour, self.actions.show_loss):
+            act.toggled.connect(self._request_balance)
+        self.sig_objective_changed.connect(self._request_balance)
+        self.top_splitter.installEventFilter(self)  # its width changes with the window and with every dock
+
+    def eventFilter(self, obj, ev) -> bool:
+        if obj is self.top_splitter and ev.type() == QEvent.Type.Resize and hasattr(self, "_balance_timer"):
+            self._request_balance(even=False)
+        return super().eventFilter(obj, ev)
+
+    def _request_balance(self, *_args, even: bool = True) -> None:
+        self._balance_even = self._balance_even or even
+        self._balance_timer.start()
+
+    def _side_docks(self) -> list[QDockWidget]:
+        return [d for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
+                and self.dockWidgetArea(d) in (Qt.DockWidgetArea.LeftDockWidgetArea,
+                                               Qt.DockWidgetArea.RightDockWidgetArea)]
+
+    def balance_views(self, even: bool = False) -> None:
+        """Give the contour map at least :data:`MAP_WIDTH_FRACTION` of the window's width: the docks (See why
+        first) and the 3D view yield. Opening See why, or another objective with it open, used to squeeze the
+        map to a sliver while the 3D view kept its width. With ``even`` (a dock opened or closed, a view
+        shown or hidden, another objective) the two views share the width equally when there is room;
+        a resize only restores the map's share, keeping where the user put the splitter otherwise.
+
+        Sizes are set, not minimums: a minimum that follows the window's width would keep the user from
+        making the window smaller.
+        """
+        if self._closing or not self.isVisible():
+            return
+        self._balance_even = False
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the docks' new widths first
+        if not (self.contour_view.isVisible() and self.surface_view.isVisible()):
+            return
+        want = int(self.width() * MAP_WIDTH_FRACTION)
+        handle = self.top_splitter.handleWidth()
+        need = want + max(self.surface_view.minimumWidth(), MIN_VIEW_WIDTH) + handle
+        short = need - self.top_splitter.width()
+        if short > 0:  # the docks give up width, See why (right) first, down to their minimum
+            docks = sorted(self._side_docks(), key=lambda d: d is self.panel_dock)
+            for d in docks:
+                if short <= 0:
+                    break
+                spare = d.width() - max(d.minimumSizeHint().width(), d.minimumWidth())
+                give = min(spare, short)
+                if give > 0:
+                    self.resizeDocks([d], [d.width() - give], Qt.Orientation.Horizontal)
+                    short -= give
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        sizes = self.top_splitter.sizes()
+        total = sum(sizes)
+        if len(sizes) == 2 and total > 0 and (sizes[1] < want or even):
+            surface = max(min(total - want, total // 2 if even else total), self.surface_view.minimumWidth())
+            self.top_splitter.setSizes([surface, total - surface])
+            sizes = [surface, total - surface]
+        # a narrow 3D view keeps its picture, not its colour bar (78 px; the map has the same one)
+        self.surface_view.colorbar.setVisible(sizes[0] >= SURFACE_COLORBAR_WIDTH)
 
     def sizeHint(self) -> QSize:
         return QSize(1440, 900)

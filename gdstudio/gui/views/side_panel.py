@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -62,8 +63,30 @@ def _number(text: str, what: str, optional: bool = False) -> float | None:
     return v
 
 
-class SidePanel(QScrollArea):
-    """Controls, grouped. Build a RunConfig with :meth:`current_config`; set them with :meth:`apply_config`."""
+class _FormsArea(QScrollArea):
+    """The forms, scrolled when the panel is shorter than they are, never taller than they need."""
+
+    def sizeHint(self) -> QSize:
+        w = self.widget()
+        if w is None:
+            return super().sizeHint()
+        m = 2 * self.frameWidth()
+        hint = w.sizeHint()
+        return QSize(hint.width() + m + self.verticalScrollBar().sizeHint().width(), hint.height() + m)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if obj is self.widget() and ev.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a form got rows (another optimizer): the panel re-divides its height
+        return super().eventFilter(obj, ev)
+
+
+class SidePanel(QWidget):
+    """Controls, grouped. Build a RunConfig with :meth:`current_config`; set them with :meth:`apply_config`.
+
+    Layout: the forms (Problem, Optimizer, Start, Gradient) at the top, scrolled when the panel is short;
+    the Runs group below them, always in view, taking the height the forms leave (the list grows with the
+    panel).
+    """
 
     sig_objective_changed = Signal()
     sig_config_changed = Signal()
@@ -71,10 +94,14 @@ class SidePanel(QScrollArea):
 
     def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.forms_area = _FormsArea()
+        self.forms_area.setWidgetResizable(True)
+        self.forms_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.forms_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.forms_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         body = QWidget()
-        self.setWidget(body)
+        self.forms_area.setWidget(body)
+        body.installEventFilter(self.forms_area)
         outer = QVBoxLayout(body)
         self._custom: Objective | None = None  # an objective instance not in the built-in list
         #: A refusal that names no single field (shown at the top, where it is seen without scrolling).
@@ -101,6 +128,9 @@ class SidePanel(QScrollArea):
         self.objective_combo.setItemData(self.objective_combo.count() - 1, "Type a formula of your own",
                                          Qt.ItemDataRole.ToolTipRole)
         self.objective_combo.setToolTip("The loss surface f(x, y) to minimise")
+        for combo in (self.objective_combo,):  # long entries must not widen the panel past its dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         f.addRow("objective", self.objective_combo)
         self.formula_field = FormulaField()
         self.formula_field.hide()
@@ -183,15 +213,22 @@ class SidePanel(QScrollArea):
         f.addRow("h", self._with_error(self.h_edit))
         outer.addWidget(g)
 
-        # --- Runs: the last group takes the height the panel has left (the list grows with the panel)
+        outer.addStretch(1)
+        body.setMinimumWidth(230)
+
+        # --- Runs: below the forms, always in view; takes the height the forms leave
         g = QGroupBox("Runs")
+        g.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         v = QVBoxLayout(g)
         v.setContentsMargins(4, 4, 4, 4)
         self.runs_list = RunList()  # a run list: colour, name, visible, status, loss, remove
         v.addWidget(self.runs_list)
-        outer.addWidget(g, 1)
-        body.setMinimumWidth(250)
-        self.setMinimumWidth(280)
+        self.runs_box = g
+        panel = QVBoxLayout(self)
+        panel.setContentsMargins(0, 0, 0, 0)
+        panel.addWidget(self.forms_area)
+        panel.addWidget(g, 1)
+        self.setMinimumWidth(250)
 
         # wiring
         self.objective_combo.currentIndexChanged.connect(self._on_objective_combo)
