@@ -456,9 +456,12 @@ class MainWindow(QMainWindow):
         busy = self.controller.busy
         paused = self.controller.paused
         self.actions.pause.setEnabled(busy)
-        self.actions.pause.setText("Resume" if busy and paused else "Pause")
+        self.actions.pause.setText(actions_mod.RESUME_TEXT if busy and paused else actions_mod.PAUSE_TEXT)
         self.actions.pause.setChecked(busy and paused)
-        self.actions.run.setText("Resume" if busy and paused else "Run")
+        # One "Resume" in the toolbar: Run keeps its name (pressed while paused it resumes, as its tip says)
+        self.actions.run.setToolTip("Start a new run with the current settings (runs stay until removed); "
+                                    "while a run is paused, resume it (F5)" if busy and paused else
+                                    "Start a new run with the current settings (runs stay until removed) (F5)")
 
     def status_text(self) -> str:
         """The status bar text: step k / N, loss, ‖∇f‖, and how the latest run is going or ended."""

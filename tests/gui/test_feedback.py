@@ -63,3 +63,29 @@ def test_status_messages_replace_the_status_line_while_they_last(window, qtbot):
 def test_a_click_on_the_map_says_where_the_start_went(window, qtbot):
     window.set_start_point(1.5, -2.0)
     assert "start (1.5, -2)" in window.statusBar().currentMessage() and message_shows(window)
+
+
+def test_pause_shows_one_resume_and_the_toolbar_does_not_shift(window, qtbot):
+    from PySide6.QtWidgets import QToolBar, QToolButton
+
+    tb = window.findChild(QToolBar, "run_toolbar")
+
+    def layout():
+        return [(b.text().replace("&", ""), b.geometry().x(), b.width()) for b in tb.findChildren(QToolButton)
+                if b.isVisible() and b.defaultAction() is not None]
+
+    cfg = window.current_config().replace(epochs=1_000_000)
+    window.side_panel.apply_config(cfg)
+    window.actions.speed.set_speed(50)
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow)
+    qtbot.keyClick(window, Qt.Key.Key_F5)
+    qtbot.waitUntil(lambda: window.actions.pause.isEnabled(), timeout=5000)
+    before = layout()
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # Pause
+    assert window.controller.paused
+    qtbot.wait(50)
+    after = layout()
+    assert [t for t, _, _ in after].count("Resume") == 1
+    assert [(x, w) for _, x, w in after] == [(x, w) for _, x, w in before]  # nothing moved
+    window.reset()
