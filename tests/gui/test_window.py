@@ -405,4 +405,4 @@ def test_loss_axis_is_log_only_for_positive_objectives(make_window, qtbot):
     assert not w.loss_chart.log_scale  # a saddle's loss goes negative: a log axis would show nothing
     run_to_end(qtbot, w)
     w.actions.log_scale.setChecked(True)  # the user may still ask for it: the chart says what it hides
-    assert "values ≤ 0 not shown" in w.loss_chart.plot.getAxis("left").labelText
+    assert "≤ 0 hidden" in w.loss_chart.plot.getAxis("left").labelText

@@ -152,6 +152,8 @@ class ContourView(RunLayers, QWidget):
         xs, ys = path_xy(e)
         if self.surface is not None:
             xs, ys = leave_map(xs, ys, self.surface.domain)
+        if not np.isfinite(xs).any():  # nothing drawable: an all-NaN item warns "All-NaN slice encountered"
+            xs = ys = np.empty(0)
         items.halo.setData(xs, ys)
         if len(e) <= MAX_SYMBOLS:
             items.path.setSymbol("o")
@@ -159,7 +161,7 @@ class ContourView(RunLayers, QWidget):
             items.path.setSymbol(None)
         items.path.setData(xs, ys)
         if len(e):
-            starts = e.x[0]
+            starts = np.asarray(e.config.starts, dtype=float)[:, :2]  # row 0 is NaN where f is undefined
             items.start.setData(starts[:, 0], starts[:, 1])
             cur = [e.current(i) for i in range(e.n_starts)]
             pts = np.array([c[0] for c in cur if c is not None]).reshape(-1, 2)
