@@ -20,8 +20,8 @@ from gdstudio.gui.views.ticks import log_axis_strings
 #: The y axis' label: short, the chart is about 200 px high (a long label was cut at both ends).
 LABEL = "loss f"
 LOG_LABEL = "loss f (log)"
-#: On a log axis when some losses are ≤ 0 (they cannot be drawn); the tooltip says more.
-LOG_HIDES_LABEL = "loss f (log; ≤ 0 hidden)"
+#: On a log axis when some losses are ≤ 0: only the positive ones can be drawn (the tooltip says so).
+LOG_HIDES_LABEL = "loss f > 0 (log)"
 
 
 def curve_data(entry: RunEntry, log: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -130,6 +130,9 @@ class LossChart(RunLayers, QWidget):
         text = LOG_HIDES_LABEL if hides_values else LOG_LABEL
         if self.plot.getAxis("left").labelText != text:
             self.plot.setLabel("left", text)
+            self.setToolTip("Loss against epoch, one curve per run."
+                            + (" On this log axis losses ≤ 0 cannot be drawn: the curves have gaps there."
+                               if hides_values else ""))
 
     def curve(self, run_id: int) -> pg.PlotDataItem | None:
         return self._runs.get(run_id)
