@@ -89,3 +89,22 @@ def test_pause_shows_one_resume_and_the_toolbar_does_not_shift(window, qtbot):
     assert [t for t, _, _ in after].count("Resume") == 1
     assert [(x, w) for _, x, w in after] == [(x, w) for _, x, w in before]  # nothing moved
     window.reset()
+
+
+def test_sweep_dialog_keeps_every_line_when_an_error_shows(qtbot, booth_config):
+    from PySide6.QtWidgets import QLabel
+
+    from gdstudio.gui.views.compare import SweepDialog
+
+    d = SweepDialog(booth_config)
+    qtbot.addWidget(d)
+    d.show()
+    qtbot.waitExposed(d)
+    d.lr_edit.setText(", ".join(f"0.{i}" for i in range(1, 17)))  # too many: an error line appears
+    d.lr_edit.textEdited.emit(d.lr_edit.text())
+    d.show_error(d.error_label.text() + ": remove some of them, or run a second sweep next to this one")
+    qtbot.wait(50)
+    assert d.error_label.isVisible()
+    for label in d.findChildren(QLabel):
+        if label.isVisible() and label.wordWrap():  # the intro ends "… diverges."; nothing cut
+            assert label.height() >= label.heightForWidth(label.width()), label.text()
