@@ -60,3 +60,17 @@ def test_a_run_that_starts_where_f_is_undefined_keeps_the_axis(make_window, qtbo
     after = vb.viewRange()[1]
     assert all(math.isfinite(v) for v in after)
     assert after == pytest.approx(before) or (after[1] - after[0]) < 100, (before, after)
+
+
+def test_exported_contour_png_keeps_its_top_tick_label(make_window, tmp_path):
+    """The map touches the top of its view box: the label of the top tick (y = 3 on Rosenbrock) was cut in
+    half at the image's top edge. Now the top rows of the axis strip are empty background."""
+    from PySide6.QtGui import QImage
+
+    w = make_window(RunConfig.create("rosenbrock", "gd", [(-1.5, 2.0)], 5, {"lr": 1e-4}))
+    out = tmp_path / "map.png"
+    assert w.export_image(str(out), "contour")
+    img = QImage(str(out))
+    axis_w = int(w.contour_view.plot.getAxis("left").width())
+    dark = [(x, y) for y in range(2) for x in range(axis_w) if img.pixelColor(x, y).lightness() < 128]
+    assert not dark, f"text touches the top edge at {dark[:5]}"

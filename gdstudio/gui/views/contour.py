@@ -20,6 +20,8 @@ from gdstudio.gui.surface_data import SurfaceData
 
 #: Paths longer than this are drawn with a stride (drawing only; the data keep every step).
 MAX_DRAWN_POINTS = 6000
+#: Pixels above the map for the top tick label (the map touches the top of its view box).
+TOP_MARGIN = 9
 #: Show a dot on every step while the path has at most this many points.
 MAX_SYMBOLS = 1500
 
@@ -103,6 +105,9 @@ class ContourView(RunLayers, QWidget):
         theme.style_plot(self.plot_widget)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setAspectLocked(False)
+        # The map fills its view box exactly (padding 0): room above it for half of the top tick's label,
+        # which was cut on screen and in exported images.
+        self.plot.layout.setContentsMargins(0, TOP_MARGIN, 0, 0)
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")
         self.plot.hideButtons()
