@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
+from gdstudio.gui.isolines import isoline_paths
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.views.run_layers import RunLayers
 from gdstudio.gui.views.colorbar import install_height_ticks
@@ -119,7 +120,7 @@ class ContourView(RunLayers, QWidget):
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self._style_colorbar()
-        self.isocurves: list[pg.IsocurveItem] = []
+        self.isocurves: list[pg.PlotCurveItem] = []  # the contour lines, all levels in one item
         self.minima = pg.ScatterPlotItem(symbol="star", size=20, pen=pg.mkPen("k", width=1),
                                          brush=pg.mkBrush("#ffe14d"))
         self.minima.setZValue(20)
@@ -191,16 +192,15 @@ class ContourView(RunLayers, QWidget):
             if iso.scene() is not None:
                 iso.scene().removeItem(iso)
         self.isocurves = []
-        # Isocurves cannot cross holes: fill NaN with a value above every level (no line is drawn there).
+        # Contour lines cannot cross holes: fill NaN with a value above every level (no line is drawn there).
         filled = np.where(np.isfinite(c), c, surface.cmax + 1.0)
-        pen = pg.mkPen(QColor(255, 255, 255, 120), width=1)
-        for lvl in surface.levels():
-            iso = pg.IsocurveItem(data=filled, level=float(lvl), pen=pen)
-            iso.setParentItem(self.image)  # the image's transform maps it to the objective's coordinates
-            iso.setZValue(5)
-            # The map does not change while a path grows: paint it from a cache, not from its polygons.
-            iso.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.isocurves.append(iso)
+        xs, ys = isoline_paths(filled, surface.levels())  # every level at once (gdstudio.gui.isolines)
+        iso = pg.PlotCurveItem(xs, ys, connect="finite", pen=pg.mkPen(QColor(255, 255, 255, 120), width=1))
+        iso.setParentItem(self.image)  # in image pixels: the image's transform maps them to the objective's
+        iso.setZValue(5)
+        # The map does not change while a path grows: paint it from a cache, not from its polygons.
+        iso.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.isocurves.append(iso)
         mins = surface.objective.minima()
         if mins:
             self.minima.setData([m.x[0] for m in mins], [m.x[1] for m in mins],
