@@ -159,10 +159,12 @@ class MainWindow(QMainWindow):
         try:
             self._wire()
             self.see_why = see_why_mod.install(self)  # timeline, inspector, View ▸ See why
-            self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
+            restoring = store is not None and config is None
+            if not restoring:  # (restore() applies the remembered config: the surface is computed once)
+                self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
             self.actions.speed.set_speed(defaults.FIRST_SPEED)
             self.side_panel.formula_field.set_recent(self.settings.recent_formulas)
-            if store is not None and config is None:
+            if restoring:
                 from gdstudio.gui import persistence
 
                 persistence.restore(self, self.settings)

@@ -22,15 +22,24 @@ PROBE = textwrap.dedent("""
     from PySide6.QtWidgets import QApplication
     from gdstudio.gui import app as gui_app
 
+    import time
+
     def report():
         a = QApplication.instance()
-        w = [t for t in a.topLevelWidgets() if t.objectName() == "gdstudio_main_window"][0]
+        ws = [t for t in a.topLevelWidgets() if t.objectName() == "gdstudio_main_window" and t.isVisible()]
+        if ws and not shown[0]:
+            shown[0] = time.monotonic()
+        if not ws or time.monotonic() - shown[0] < 2.0:
+            QTimer.singleShot(100, report)  # 2 s after the window showed (the demo starts after 0.4 s)
+            return
+        w = ws[0]
         print("runs", len(w.model), "epochs", w.side_panel.epochs_spin.value(), flush=True)
         w.close()
         a.quit()
 
+    shown = [0.0]
     gui_app.make_app([])
-    QTimer.singleShot(2500, report)
+    QTimer.singleShot(100, report)
     sys.exit(gui_app.main([]))
 """)
 
