@@ -67,50 +67,56 @@ def isoline_paths(c: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _segments(c: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
-    """(segments (M, 2, 2), keys (M, 2)): each end's key names the grid edge it lies on, per level."""
+    """(segments (M, 2, 2), keys (M, 2)): each end's key names the grid edge it lies on, per level.
+
+    Which edges are crossed is decided for every cell and level at once (booleans); the crossing points are
+    then computed only for the few cells a line passes through.
+    """
     c = np.asarray(c, dtype=float)
-    lv = np.asarray(levels, dtype=float).reshape(-1, 1, 1)
+    lv = np.asarray(levels, dtype=float).ravel()
     if c.ndim != 2 or min(c.shape) < 2 or not lv.size:
         return np.empty((0, 2, 2)), np.empty((0, 2), np.int64)
-    v00, v10, v01, v11 = c[:-1, :-1], c[1:, :-1], c[:-1, 1:], c[1:, 1:]
-    a00, a10, a01, a11 = (v > lv for v in (v00, v10, v01, v11))  # (L, nx-1, ny-1) each
-    ii, jj = np.meshgrid(np.arange(c.shape[0] - 1, dtype=float), np.arange(c.shape[1] - 1, dtype=float),
-                         indexing="ij")
+    nx, ny = c.shape
+    above = c[None, :, :] > lv[:, None, None]  # (L, nx, ny)
+    a00, a10, a01, a11 = above[:, :-1, :-1], above[:, 1:, :-1], above[:, :-1, 1:], above[:, 1:, 1:]
+    # edges: bottom (00–10), right (10–11), top (01–11), left (00–01)
+    crossed = np.stack([a00 != a10, a10 != a11, a01 != a11, a00 != a01])  # (4, L, nx-1, ny-1)
+    n = crossed.sum(axis=0)
+    L, I, J = np.nonzero(n)  # the cells some line passes through
+    if not L.size:
+        return np.empty((0, 2, 2)), np.empty((0, 2), np.int64)
+    n = n[L, I, J]
+    cr = crossed[:, L, I, J]  # (4, m)
+    v00, v10, v01, v11 = c[I, J], c[I + 1, J], c[I, J + 1], c[I + 1, J + 1]
+    lvl = lv[L]
 
     def t(va, vb):
         with np.errstate(divide="ignore", invalid="ignore"):
-            return np.clip((lv - va) / (vb - va), 0.0, 1.0)
+            return np.clip((lvl - va) / (vb - va), 0.0, 1.0)
 
-    zero = np.zeros_like(a00, dtype=float)
-    # crossing points on the four edges: bottom (00–10), right (10–11), top (01–11), left (00–01)
-    px = np.stack([ii + t(v00, v10), ii + 1 + zero, ii + t(v01, v11), ii + zero])
-    py = np.stack([jj + zero, jj + t(v10, v11), jj + 1 + zero, jj + t(v00, v01)])
-    crossed = np.stack([a00 != a10, a10 != a11, a01 != a11, a00 != a01])  # (4, L, nx-1, ny-1)
-    n = crossed.sum(axis=0)
-    # the edge each crossing lies on: (level, horizontal/vertical, i, j), shared by the two cells beside it
-    nx, ny = c.shape
-    L = np.arange(lv.shape[0]).reshape(-1, 1, 1)
-    I, J = ii.astype(np.int64), jj.astype(np.int64)
+    fi, fj = I.astype(float), J.astype(float)
+    px = np.stack([fi + t(v00, v10), fi + 1, fi + t(v01, v11), fi])
+    py = np.stack([fj, fj + t(v10, v11), fj + 1, fj + t(v00, v01)])
 
-    def edge(kind, i, j):
+    def edge(kind, i, j):  # (level, horizontal/vertical, i, j): shared by the two cells beside the edge
         return ((L * 2 + kind) * nx + i) * ny + j
 
-    ek = np.stack(np.broadcast_arrays(edge(0, I, J), edge(1, I + 1, J), edge(0, I, J + 1), edge(1, I, J)))
+    ek = np.stack([edge(0, I, J), edge(1, I + 1, J), edge(0, I, J + 1), edge(1, I, J)])
 
     out, keys = [], []
     two = n == 2
     if two.any():
-        first = np.argmax(crossed, axis=0)[two]
-        second = 3 - np.argmax(crossed[::-1], axis=0)[two]
+        first = np.argmax(cr[:, two], axis=0)
+        second = 3 - np.argmax(cr[::-1, two], axis=0)
         X, Y, K = px[:, two], py[:, two], ek[:, two]
         k = np.arange(first.size)
         out.append(np.stack([np.stack([X[first, k], Y[first, k]], -1), np.stack([X[second, k], Y[second, k]], -1)],
                             axis=1))
         keys.append(np.stack([K[first, k], K[second, k]], -1))
     four = n == 4
-    if four.any():
-        centre_above = ((v00 + v10 + v01 + v11) / 4 > lv)[four]
-        joined = centre_above == a00[four]  # v00 and v11 joined through the centre: cut off v10 and v01
+    if four.any():  # a saddle cell: pair the crossings by the value at the cell's centre
+        centre_above = ((v00 + v10 + v01 + v11) / 4 > lvl)[four]
+        joined = centre_above == above[L, I, J][four]  # v00 and v11 joined through the centre
         X, Y, K = px[:, four], py[:, four], ek[:, four]
         b, r, tp, lf = (np.stack([X[e], Y[e]], -1) for e in range(4))
         kb, kr, kt, kl = K
