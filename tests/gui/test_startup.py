@@ -96,3 +96,58 @@ def test_without_a_display_one_clear_line_and_exit_2(tmp_path):
 ])
 def test_display_problem(env, platform, ok):
     assert (display_problem(env, platform) is None) == ok
+
+
+def test_help_says_the_window_opens_a_session_file():
+    from gdstudio.cli import build_parser
+
+    text = build_parser().format_help()
+    assert "SESSION.gdsession" in text and "opens the window with that saved session" in " ".join(text.split())
+
+
+def test_the_log_goes_beside_the_settings_file(tmp_path, monkeypatch):
+    from gdstudio.gui import errors
+
+    monkeypatch.setenv("GDSTUDIO_SETTINGS", str(tmp_path / "portable" / "gdstudio.ini"))
+    assert errors.log_dir() == (tmp_path / "portable").resolve()
+    monkeypatch.delenv("GDSTUDIO_SETTINGS")
+    assert errors.log_dir() != (tmp_path / "portable").resolve()
+
+
+def test_dev_sh_installs_only_when_the_project_changed(tmp_path):
+    """`scripts/dev.sh app` with a fake .venv (its python records pip calls) and a fake ldconfig listing the
+    system libraries: pip runs on the first launch and after pyproject.toml changes, not otherwise."""
+    import shutil
+
+    (tmp_path / "scripts").mkdir()
+    shutil.copy(ROOT / "scripts" / "dev.sh", tmp_path / "scripts" / "dev.sh")
+    for f in ("pyproject.toml", "setup.py"):
+        shutil.copy(ROOT / f, tmp_path / f)
+    bin_ = tmp_path / ".venv" / "bin"
+    bin_.mkdir(parents=True)
+    (bin_ / "python").write_text('#!/bin/sh\necho "$*" >> "$(dirname "$0")/../pip.log"\n')
+    (bin_ / "gdstudio").write_text("#!/bin/sh\necho app-ran\n")
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    libs = "libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libGL.so.1 libfontconfig.so.1 libdbus-1.so.3"
+    (fake / "ldconfig").write_text("#!/bin/sh\n" + "".join(f"echo '\t{lib} (libc6,x86-64) => /x/{lib}'\n"
+                                                           for lib in libs.split()))
+    (fake / "apt-get").write_text("#!/bin/sh\necho apt-get-called >&2\nexit 1\n")
+    for p in [*bin_.iterdir(), *fake.iterdir()]:
+        p.chmod(0o755)
+    env = dict(os.environ, PATH=f"{fake}:{os.environ['PATH']}")
+
+    def launch():
+        out = subprocess.run(["bash", "scripts/dev.sh", "app"], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 0 and "app-ran" in out.stdout, out.stderr
+        assert "apt-get-called" not in out.stderr
+        log = bin_.parent / "pip.log"
+        return log.read_text().count("pip install") if log.exists() else 0
+
+    assert launch() == 1
+    assert launch() == 1 and launch() == 1  # nothing changed: no reinstall
+    with (tmp_path / "pyproject.toml").open("a") as fh:
+        fh.write("\n# a new dependency\n")
+    assert launch() == 2
+    assert launch() == 2
