@@ -53,7 +53,8 @@ def test_changing_the_objective_changes_the_surfaces(window, qtbot):
     # with f* = 0 the known minimum (computed here from the raw grid, not through the view's scale functions).
     f = window.surface.f
     lo, hi, fstar = float(np.nanmin(f)), float(np.nanmax(f)), 0.0
-    drawn = np.array([iso.level for iso in window.contour_view.isocurves])
+    drawn = np.asarray(window.contour_view.levels)
+    assert len(window.contour_view.isocurves) == 1 and window.contour_view.isocurves[0].xData.size  # one item
     f_drawn = fstar + np.expm1(drawn)
     t = np.arange(1, 15) / 15
     expected = fstar - 1 + (1 + lo - fstar) ** (1 - t) * (1 + hi - fstar) ** t

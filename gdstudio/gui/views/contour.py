@@ -121,6 +121,7 @@ class ContourView(RunLayers, QWidget):
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self._style_colorbar()
         self.isocurves: list[pg.PlotCurveItem] = []  # the contour lines, all levels in one item
+        self.levels = np.empty(0)  # their levels (display values c)
         self.minima = pg.ScatterPlotItem(symbol="star", size=20, pen=pg.mkPen("k", width=1),
                                          brush=pg.mkBrush("#ffe14d"))
         self.minima.setZValue(20)
@@ -194,7 +195,8 @@ class ContourView(RunLayers, QWidget):
         self.isocurves = []
         # Contour lines cannot cross holes: fill NaN with a value above every level (no line is drawn there).
         filled = np.where(np.isfinite(c), c, surface.cmax + 1.0)
-        xs, ys = isoline_paths(filled, surface.levels())  # every level at once (gdstudio.gui.isolines)
+        self.levels = np.asarray(surface.levels(), dtype=float)  # the display values the lines are drawn at
+        xs, ys = isoline_paths(filled, self.levels)  # every level at once (gdstudio.gui.isolines)
         iso = pg.PlotCurveItem(xs, ys, connect="finite", pen=pg.mkPen(QColor(255, 255, 255, 120), width=1))
         iso.setParentItem(self.image)  # in image pixels: the image's transform maps them to the objective's
         iso.setZValue(5)
