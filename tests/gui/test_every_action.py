@@ -169,17 +169,20 @@ def press(qtbot, window, a: QAction) -> None:
     qtbot.keyClick(window, combo.key(), combo.keyboardModifiers())
 
 
-def check_file_action(a: QAction, user: User, before_saved: int) -> None:
-    """A File action wrote the file the user typed (with the right suffix), or opened the saved session."""
+def check_file_action(a: QAction, user: User, before_saved: int, messages: list[str]) -> None:
+    """A File action wrote the file the user typed (with the right suffix), or opened the saved session, and
+    said so in the status bar."""
     text = name(a)
     if text == "Open session":
         assert user.opened and user.opened[-1], "Open session found no saved session to open"
+        assert any(m.startswith("Opened ") for m in messages), messages
         return
     assert len(user.saved) == before_saved + 1, f"{text}: no save dialog"
     typed = user.saved[-1]
     written = [p for p in user.dir.glob(typed.rsplit("/", 1)[1] + ".*")]
     assert len(written) == 1, f"{text}: nothing written for {typed!r}"
     f = written[0]
+    assert any(str(f) in m for m in messages), f"{text}: the status bar did not say where: {messages}"
     if text == "Export trajectory":
         assert f.suffix == ".csv"
         with f.open(encoding="utf-8", newline="") as fh:
@@ -224,22 +227,29 @@ def test_every_menu_item_toolbar_button_and_shortcut(make_window, qtbot, tmp_pat
                 window.step()
                 assert a.isEnabled(), f"{name(a)} stays disabled"
             was_checked = a.isChecked()
-            hits = []
+            hits, messages = [], []
 
             def hit(*_args, hits=hits):
                 hits.append(1)
+
+            def said(text, messages=messages):
+                if text:
+                    messages.append(text)
             a.triggered.connect(hit)
+            window.statusBar().clearMessage()  # the same message again would not be signalled
+            window.statusBar().messageChanged.connect(said)
             fire()
             a.triggered.disconnect(hit)
             assert len(hits) == 1, f"{name(a)} [{how}] did not trigger the action"
             settle(qtbot, window)
+            window.statusBar().messageChanged.disconnect(said)
             user.close_windows(window)
             fired.append(f"{name(a)} [{how}]")
             assert not seen and handler.count == 0, f"{name(a)} [{how}] raised:\n" + "\n".join(seen)
             bad = [b for b in user.boxes if b[0] in ("warning", "critical")]
             assert not bad, f"{name(a)} [{how}] showed {bad}"
             if a in file_actions:
-                check_file_action(a, user, before)
+                check_file_action(a, user, before, messages)
             if a.isCheckable() and a.isChecked() != was_checked:
                 a.trigger()  # a toggle goes back, so the next action meets the usual window
                 settle(qtbot, window)
