@@ -50,6 +50,7 @@ class LossChart(RunLayers, QWidget):
         self.plot.setLabel("bottom", "epoch")
         self.plot.setLabel("left", LABEL)
         self.plot.getAxis("left").logTickStrings = log_axis_strings  # 10ⁿ for every decade
+        self.plot.layout.setContentsMargins(0, 8, 0, 0)  # room for half of the top tick's label
         self.plot.showGrid(x=False, y=True, alpha=0.2)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()

@@ -40,9 +40,24 @@ def log_label(v: float, plain: tuple[float, float] | None = None) -> str:
     return f"{sign}{m:g}·10{superscript(e)}"
 
 
+#: Between decades (a log axis spanning about one decade) only these multiples are labelled: 2·10ⁿ and 5·10ⁿ,
+#: as on printed log paper; eight labels per decade overlap on a 150-pixel chart.
+MINOR_LABELLED = (2.0, 5.0)
+
+
 def log_axis_strings(values, scale: float, spacing: float) -> list[str]:
     """A pyqtgraph ``AxisItem.logTickStrings`` replacement: ``values`` are log10 of the numbers shown."""
-    return [log_label(10.0 ** float(v) * scale) for v in values]
+    out = []
+    for v in values:
+        x = 10.0 ** float(v) * scale
+        if x > 0 and math.isfinite(x):
+            m = x / 10.0 ** math.floor(math.log10(x) + 1e-9)
+            if not math.isclose(m, 1.0, abs_tol=1e-6) and not any(math.isclose(m, k, abs_tol=1e-6)
+                                                                  for k in MINOR_LABELLED):
+                out.append("")
+                continue
+        out.append(log_label(x))
+    return out
 
 
 __all__ = ["log_axis_strings", "log_label", "superscript"]
