@@ -115,8 +115,11 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="gdstudio", description="See optimization: gradient descent and its relatives on loss "
-                                             "surfaces. Without a command, opens the window.")
+    p = _Parser(prog="gdstudio", usage="gdstudio [-h] [--version] [SESSION.gdsession | {run,check,list} ...]",
+                description="See optimization: gradient descent and its relatives on loss surfaces. Without a "
+                            "command, opens the window; `gdstudio SESSION.gdsession` opens the window with that "
+                            "saved session (File ▸ Save session… writes one). The window needs a display: "
+                            "without one, use `xvfb-run -a gdstudio` or the commands below.")
     p.add_argument("--version", action="version", version=f"gdstudio {__version__}")
     p.add_argument("--quit-after", type=_positive, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)

@@ -4,7 +4,8 @@
 and event handlers, which PySide6 reports through it) and ``threading.excepthook`` (errors that end a
 Python thread). Each error is
 
-1. written with its traceback to the log file (:func:`log_path`, in ``platformdirs.user_log_dir("gdstudio")``),
+1. written with its traceback to the log file (:func:`log_path`, in ``platformdirs.user_log_dir("gdstudio")``, or
+   beside the settings file named by ``GDSTUDIO_SETTINGS``),
    through :mod:`logging`, which :func:`configure_logging` points at the same file for the whole app;
 2. printed to stderr, as Python would;
 3. shown in a :class:`~PySide6.QtWidgets.QMessageBox` with the traceback as detailed text, when a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 import threading
 import traceback
@@ -39,7 +41,11 @@ _installed: "ExceptionHandler | None" = None
 
 
 def log_dir() -> Path:
-    """The user's log folder for gdstudio (created on first use by :func:`configure_logging`)."""
+    """The user's log folder for gdstudio (created on first use by :func:`configure_logging`); the folder of
+    the settings file when ``GDSTUDIO_SETTINGS`` names one (tests and portable set-ups keep both together)."""
+    settings_file = os.environ.get("GDSTUDIO_SETTINGS")
+    if settings_file:
+        return Path(settings_file).expanduser().resolve().parent
     return Path(platformdirs.user_log_dir("gdstudio", appauthor=False))
 
 
