@@ -303,6 +303,7 @@ class Reason(enum.IntEnum):
     OFF_MAP = 5
     CANCELLED = 6
     FAILED = 7
+    INFINITE = 8
 
 
 #: Each reason's status and message template. Fields: ``k`` the step at which it happened, ``epochs``,
@@ -313,6 +314,8 @@ REASONS: dict[Reason, tuple[Status, str]] = {
     Reason.COMPLETED: (Status.COMPLETED, "completed {epochs} epochs"),
     Reason.CONVERGED: (Status.CONVERGED, "converged at step {k}: ‖∇f‖ = {gnorm} ≤ tol = {tol}"),
     Reason.UNDEFINED: (Status.DIVERGED, "diverged at step {k}: the function is undefined or infinite here"),
+    Reason.INFINITE: (Status.DIVERGED, "diverged at step {k}: the loss is infinite here (overflow, or a pole of "
+                                       "the function)"),
     Reason.OVERFLOW: (Status.DIVERGED, "diverged at step {k}: the point is not finite (overflow)"),
     Reason.OFF_MAP: (Status.DIVERGED, "diverged at step {k}: the point left the map "
                                       "(more than {factor}× the view's size from its centre)"),
@@ -556,13 +559,8 @@ class Run:
             if live is not None:
                 finite &= live
             why = np.zeros(m, dtype=np.int8)
-            if two_d:  # ‖x − c‖ and ‖∇f‖ as np.linalg.norm computes them: sqrt(a² + b²)
-                dx = x[:, 0] - self._cx
-                dy = x[:, 1] - self._cy
-                dx *= dx
-                dy *= dy
-                dx += dy
-                off = finite & (np.sqrt(dx) > self._radius)
+            if two_d:  # ‖x − c‖ by hypot (no overflow for points near 1e308), column by column
+                off = finite & (np.hypot(x[:, 0] - self._cx, x[:, 1] - self._cy) > self._radius)
             else:
                 off = np.zeros(m, dtype=bool)
             if tol is None:
@@ -578,6 +576,7 @@ class Run:
         bad = ~finite if live is None else live & ~finite
         if bad.any():
             why[bad & x_ok] = Reason.UNDEFINED  # e.g. log(x) for x ≤ 0: the point is fine, the function is not
+            why[bad & x_ok & np.isinf(loss)] = Reason.INFINITE  # e.g. x² at 1e200: the loss overflows
             why[bad & ~x_ok] = Reason.OVERFLOW
         why[off] = Reason.OFF_MAP
         if conv is not None:
@@ -601,11 +600,14 @@ class Run:
             ok = math.isfinite(f) and all(map(math.isfinite, xs)) and all(map(math.isfinite, gs))
         why = 0
         if not ok:
-            why = Reason.UNDEFINED if all(map(math.isfinite, xs)) else Reason.OVERFLOW
+            if not all(map(math.isfinite, xs)):
+                why = Reason.OVERFLOW
+            else:
+                why = Reason.INFINITE if math.isinf(f) else Reason.UNDEFINED
         else:
             if two_d:
                 dx, dy = xs[0] - self._cx, xs[1] - self._cy
-                if math.sqrt(dx * dx + dy * dy) > self._radius:
+                if math.hypot(dx, dy) > self._radius:
                     why = Reason.OFF_MAP
             if not why and tol is not None:
                 if len(gs) == 2:
@@ -621,11 +623,11 @@ class Run:
 
     def _end_rows(self, k: int, ids: np.ndarray, why: np.ndarray, grad: np.ndarray, extra) -> None:
         """Record the ends :meth:`_check` found (``ids``, ``why``, ``grad``, ``extra``: aligned, compact)."""
-        for reason in (Reason.UNDEFINED, Reason.OVERFLOW, Reason.OFF_MAP, Reason.CONVERGED):
+        for reason in (Reason.UNDEFINED, Reason.INFINITE, Reason.OVERFLOW, Reason.OFF_MAP, Reason.CONVERGED):
             sel = why == reason
             if not sel.any():
                 continue
-            last = (k - 1 if k else 0) if reason in (Reason.UNDEFINED, Reason.OVERFLOW) else k
+            last = (k - 1 if k else 0) if reason in (Reason.UNDEFINED, Reason.INFINITE, Reason.OVERFLOW) else k
             self._end(ids[sel], reason, k, last, self._extra_tuple(extra, sel))
             if reason is Reason.CONVERGED:
                 self._gnorm[ids[sel]] = np.linalg.norm(grad[sel], axis=-1)
@@ -652,7 +654,8 @@ class Run:
         if not len(x):
             return
         counted.n = len(x)
-        state = self.optimizer.init(x, grad, counted, Streams(seeds, 0))
+        with np.errstate(all="ignore"):
+            state = self.optimizer.init(x, grad, counted, Streams(seeds, 0))
         all_ids = np.arange(n)
         # Methods that draw no random numbers get no streams (building them costs a few µs a step).
         stochastic = self.optimizer.stochastic
@@ -915,7 +918,7 @@ class FinalState:
     @property
     def steps(self) -> np.ndarray:
         r = self.run
-        none = (r.reason == Reason.UNDEFINED) | (r.reason == Reason.OVERFLOW)
+        none = (r.reason == Reason.UNDEFINED) | (r.reason == Reason.INFINITE) | (r.reason == Reason.OVERFLOW)
         return np.where(none & (r.ended_at == 0), -1, r.last_step)
 
     def result(self) -> RunResult:
