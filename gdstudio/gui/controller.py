@@ -18,8 +18,8 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import Run, RunConfig, RunResult
-from gdstudio.gui.run_model import RunModel, StepBatch, default_run_name
-from gdstudio.gui.worker import Engine, RunEnded
+from gdstudio.gui.run_model import RunModel, default_run_name
+from gdstudio.gui.worker import Delivered, Engine, RunEnded
 
 
 class RunController(QObject):
@@ -93,7 +93,7 @@ class RunController(QObject):
             if r.config.name != name:  # before its first step: the result carries the name
                 r.config = r.config.replace(name=name)
             entry = self.model.add(r.config, r.objective, label=name, color=(colors[i] if colors else None))
-            self.engine.submit(entry.run_id, r)
+            entry.attach(self.engine.submit(entry.run_id, r))  # the model reads the worker's arrays
             ids.append(entry.run_id)
             self.sig_run_started.emit(entry.run_id)
         self.sig_state_changed.emit()
@@ -151,7 +151,7 @@ class RunController(QObject):
         if self._closed:
             return
         items = self.engine.take()
-        batches = [it for it in items if isinstance(it, StepBatch)]
+        batches = [it for it in items if isinstance(it, Delivered)]
         if batches:
             self.model.add_batches(batches)
             self.sig_progress.emit()
