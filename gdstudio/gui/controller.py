@@ -22,6 +22,10 @@ from gdstudio.gui.run_model import RunModel, default_run_name
 from gdstudio.gui.worker import Delivered, Engine, RunEnded
 
 
+#: A delivery is acknowledged once the window has not repainted for this many ms.
+SETTLE_MS = 8
+
+
 class RunController(QObject):
     """Starts runs in the engine and feeds their steps to the model.
 
@@ -49,6 +53,13 @@ class RunController(QObject):
         self._ack_timer.setSingleShot(True)
         self._ack_timer.setInterval(250)
         self._ack_timer.timeout.connect(self._ack)
+        # After a repaint, wait until the window is quiet (pyqtgraph's follow-up repaints, e.g. after an
+        # auto-range, come as further update requests) before letting the worker go on: a repaint while the
+        # worker computes waits for the GIL at each of its Python calls and stalls the window.
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._ack)
         app = QCoreApplication.instance()
         if app is not None:  # whatever happens to the window, never leave the thread running at exit
             app.aboutToQuit.connect(self.shutdown)
@@ -140,6 +151,7 @@ class RunController(QObject):
             return
         self._closed = True
         self._ack_timer.stop()
+        self._settle.stop()
         try:
             self.engine.sig_ready.disconnect(self._on_ready)
         except (RuntimeError, TypeError):
@@ -174,10 +186,11 @@ class RunController(QObject):
     def painted(self) -> None:
         """The window has repainted (call from its UpdateRequest handler): acknowledge the delivery."""
         if self._awaiting_paint:
-            self._ack()
+            self._settle.start()  # (re)start: acknowledge when no repaint follows within SETTLE_MS
 
     def _ack(self) -> None:
         self._awaiting_paint = False
         self._ack_timer.stop()
+        self._settle.stop()
         if not self._closed and self.engine.ack():
             self._on_ready()

@@ -39,11 +39,17 @@ from gdstudio.core.runs import Run, RunResult
 
 #: Minimum time between two deliveries to the GUI (one frame at 60 Hz).
 FRAME_S = 1 / 60
-#: The most time the worker computes between two deliveries (when the GUI is slow to draw).
-MAX_COMPUTE_S = 0.1
+#: The most time the worker computes between two deliveries (when the GUI is slow to draw). While the worker
+#: computes, the window still handles its events (the worker yields the GIL every switch interval, 5 ms): the
+#: longest wait for a click is one frame's drawing, whatever this is.
+MAX_COMPUTE_S = 0.3
+#: The worker computes this many times as long as the GUI took to draw the last delivery (so a run at max
+#: speed gets about COMPUTE_SHARE / (COMPUTE_SHARE + 1) of the time; the window redraws a few times a second
+#: when drawing is slow, up to 60 times when it is fast).
+COMPUTE_SHARE = 3.0
 #: The most steps (per run) in one delivery: also the most steps a run can make after Pause is pressed
 #: (the steps computed before the request arrives are shown, then the run waits).
-MAX_BATCH = 4096
+MAX_BATCH = 8192
 
 
 @dataclass
@@ -267,10 +273,8 @@ class Engine(QThread):
         with self._wake:
             while self._notified and not self._commands and not self._stop:
                 self._wake.wait(0.25)
-        # Compute twice as long as the GUI needed to draw, within [one frame, MAX_COMPUTE_S]: a run at max speed
-        # gets about two thirds of the time, the window still draws several frames a second, and its events
-        # wait at most one switch interval of the GIL (5 ms) while the worker computes.
-        self._compute_s = min(max(FRAME_S, 2.0 * (time.monotonic() - t0)), MAX_COMPUTE_S)
+        # Compute COMPUTE_SHARE times as long as the GUI needed to draw, within [one frame, MAX_COMPUTE_S].
+        self._compute_s = min(max(FRAME_S, COMPUTE_SHARE * (time.monotonic() - t0)), MAX_COMPUTE_S)
 
     def run(self) -> None:
         next_tick = time.monotonic()

@@ -66,19 +66,22 @@ def curve_data(entry: RunEntry, log: bool, curve: _Curve | None = None, visible:
         col = loss[:, i]
         dec.extend(col, transform=(lambda v: _series(v, True)) if log else None)  # the values drawn
         idx = dec.indices()
+        k0 = k1 = 0
         if visible is not None and n > 2 * BUDGET:
             k0, k1 = max(int(np.floor(visible[0])), 0), min(int(np.ceil(visible[1])) + 1, n)
-            if k1 - k0 < n / 2 and k1 > k0:
-                key = (k0, k1, n if k1 >= n else k1)
-                if curve.zoom is None or curve.zoom[0] != key:
-                    fine = []
-                    for j in range(entry.n_starts):
-                        d = SeriesDecimator(BUDGET)
-                        d.extend(_series(loss[k0:k1, j], log))
-                        fine.append(k0 + d.indices())
-                    curve.zoom = (key, fine)
-                f = curve.zoom[1][i]
-                idx = np.concatenate([idx[idx < k0], f, idx[idx >= k1]])
+        if k1 > k0 and k1 - k0 < n / 2:
+            key = (k0, k1, min(n, k1))
+            if curve.zoom is None or curve.zoom[0] != key:
+                fine = []
+                for j in range(entry.n_starts):
+                    d = SeriesDecimator(BUDGET)
+                    d.extend(loss[k0:k1, j], transform=(lambda v: _series(v, True)) if log else None)
+                    fine.append(k0 + d.indices())
+                curve.zoom = (key, fine)
+            f = curve.zoom[1][i]
+            idx = np.concatenate([idx[idx < k0], f, idx[idx >= k1]])
+        elif i == entry.n_starts - 1:
+            curve.zoom = None
         vals = _series(col[idx], log)
         if i:
             ks.append([np.nan])
@@ -196,8 +199,11 @@ class LossChart(RunLayers, QWidget):
         """The epoch axis changed (zoom, pan): redraw the runs whose visible part needs its own decimation."""
         if self.model is None:
             return
+        (k0, k1), _ = self.plot.getViewBox().viewRange()
         for e in self.model:
-            if len(e) > 2 * BUDGET:
+            cv = self._curves.get(e.run_id)
+            zoomed = len(e) > 2 * BUDGET and (min(k1, len(e)) - max(k0, 0)) < len(e) / 2
+            if cv is not None and (zoomed or cv.zoom is not None):
                 self._redraw(e)
 
     def curve(self, run_id: int) -> pg.PlotDataItem | None:
