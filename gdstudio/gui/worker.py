@@ -261,13 +261,14 @@ class Engine(QThread):
                 self._wake.wait(timeout)
 
     def _wait_for_ack(self) -> None:
-        """Block (releasing the GIL) while the GUI has not drawn the previous delivery.
+        """Block (releasing the GIL) while the GUI has not drawn the last delivery.
 
         Why: Python code in the GUI thread (pyqtgraph's painting) releases and re-takes the GIL around
-        every Qt call; with a busy worker each re-take waits for a GIL switch, and a frame of a few
-        hundred calls took seconds (measured: 1.3 s median between 10 ms timer ticks). A worker that
-        waits while the GUI draws keeps the window responsive; it still computes a full frame of steps
-        per delivery.
+        every Qt call; with a busy worker each re-take waits for a GIL switch (and, on a loaded machine, for
+        the scheduler), and a frame of a few hundred calls took seconds (measured: 1.3 s median between 10 ms
+        timer ticks). So the worker does not compute while the GUI draws: it delivers, waits for the ack,
+        then computes the next batch while the GUI is idle (the GUI still handles events then: a Python slot
+        waits at most one GIL switch interval, 5 ms).
         """
         t0 = time.monotonic()
         with self._wake:
@@ -315,5 +316,7 @@ class Engine(QThread):
             if single or any_end:
                 self._flush()
             elif full or time.monotonic() - self._last_flush >= self._compute_s:
-                self._wait_for_ack()
+                # Deliver, then wait while the GUI draws it: drawing and computing take turns (see _wait_for_ack).
                 self._flush()
+                self._wait_for_ack()
+                self._last_flush = time.monotonic()  # the next batch's computing starts now
