@@ -39,7 +39,8 @@ def default_run_name(config: RunConfig) -> str:
 
 @dataclass
 class StepBatch:
-    """Consecutive steps of one run, stacked (built in the worker, owned copies).
+    """Consecutive steps of one run, stacked, to append to an entry's own history (previews and tests; the
+    window's worker writes the run's History itself and delivers row counts).
 
     ``k`` (B,), ``x`` (B, N, d), ``loss`` (B, N), ``grad`` (B, N, d), ``recorded`` (B, N), ``ended`` (B, N).
     """
