@@ -152,3 +152,17 @@ def test_session_save_and_open_on_stand_ins(qtbot, tmp_path, warnings_shown):
     c = session_stand_in(qtbot, closing=True)
     assert not session_io.open_session(c, str(path))
     assert c.controller.started == [] and c.controller.resets == 0
+
+
+def protocol_members(proto) -> set[str]:
+    names = set(getattr(proto, "__annotations__", {}))
+    names |= {n for n, v in vars(proto).items() if not n.startswith("_") and (callable(v) or isinstance(v, property))}
+    return names
+
+
+@pytest.mark.parametrize("proto", [image_export.ExportWindow, persistence.SettingsWindow, session_io.SessionWindow],
+                         ids=lambda p: p.__name__)
+def test_the_window_has_what_each_protocol_names(window, proto):
+    members = protocol_members(proto)
+    assert {"statusBar", "set_objective", "side_panel", "loss_chart"} & members  # the reader sees the members
+    assert [m for m in sorted(members) if not hasattr(window, m)] == []
