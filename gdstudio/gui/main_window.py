@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.settings = settings_mod.load(store) if store is not None else settings_mod.Settings()
         self._help = None
         self.see_why: see_why_mod.SeeWhy | None = None
+        self.basins = None
 
         # views
         self.surface_view = Surface3DView(self.model)
@@ -162,6 +163,9 @@ class MainWindow(QMainWindow):
         try:
             self._wire()
             self.see_why = see_why_mod.install(self)  # timeline, inspector, View ▸ See why
+            from gdstudio.gui import basins as basins_mod
+
+            self.basins = basins_mod.install(self)  # View ▸ Basins of attraction (layer of the contour map)
             restoring = store is not None and config is None
             if not restoring:  # (restore() applies the remembered config: the surface is computed once)
                 self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
@@ -636,6 +640,8 @@ class MainWindow(QMainWindow):
                 logging.getLogger(__name__).exception("settings not saved")
         self._closing = True
         self.side_panel.formula_field.shutdown()
+        if getattr(self, "basins", None) is not None:
+            self.basins.shutdown()
         self.controller.shutdown()
         super().closeEvent(event)
 
