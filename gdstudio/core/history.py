@@ -121,5 +121,6 @@ class History:
             m = int(np.count_nonzero(col))
             sel = slice(0, m) if col[:m].all() else col
             trajs.append(Trajectory(r["x"][sel, i], r["loss"][sel, i], r["grad"][sel, i],
-                                    Status(run.status[i]), run.message[i]))
+                                    Status(run.status[i]), run.message[i],
+                                    int(run.nfev[i]), int(run.njev[i]), int(run.nhev[i])))
         return RunResult(run.config, trajs)
