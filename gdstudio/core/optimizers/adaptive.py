@@ -12,6 +12,8 @@ bias corrections when the others go on.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from gdstudio.core.optimizers.base import (
@@ -208,6 +210,12 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
     stay untouched): the same operations in the same order as torch's, so the same bits, with fewer
     allocations. ``lerp`` with weight 1 − β₁ < 0.5 is ``m + (1 − β₁)(g − m)``.
     """
+    if (not amsgrad and type(x) is np.ndarray and type(g) is np.ndarray and x.ndim == 2 and x.shape[0] == 1
+            and x.shape[1] <= 4 and abs(1 - beta1) < 0.5
+            and x.dtype == g.dtype == state["exp_avg"].dtype == state["exp_avg_sq"].dtype == np.float64):
+        one = _adam_step_one(x, g, state, lr, beta1, beta2, eps)
+        if one is not None:
+            return one
     step = state["step"] + 1
     w = 1 - beta1
     if abs(w) < 0.5:
@@ -235,6 +243,36 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
     u /= denom
     u += x
     return u, {"step": step, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": vmax}
+
+
+def _adam_step_one(x, g, state, lr, beta1, beta2, eps):
+    """:func:`_adam_step` for one start, in Python floats: the same IEEE operations in the same order.
+
+    ``+ − × ÷`` and the square root are correctly rounded in Python as in numpy, so the bits are the
+    same; a few numpy calls on 2-element arrays cost more than the arithmetic itself (one start is the
+    window's usual run). Returns ``None`` (the caller takes the array path) when Python would raise where
+    numpy gives ±∞ / NaN: a zero denominator or a negative second moment.
+    """
+    k = float(state["step"][0]) + 1.0
+    w, c2 = 1 - beta1, 1 - beta2
+    bc1, bc2_sqrt = 1 - beta1**k, (1 - beta2**k) ** 0.5
+    neg_step = -(lr / bc1)
+    xs, gs = x[0].tolist(), g[0].tolist()
+    ms, vs = state["exp_avg"][0].tolist(), state["exp_avg_sq"][0].tolist()
+    m_new, v_new, u_new = [], [], []
+    for xi, gi, mi, vi in zip(xs, gs, ms, vs):
+        mi = (gi - mi) * w + mi
+        vi = vi * beta2 + (gi * c2) * gi
+        if not vi >= 0 or bc2_sqrt == 0:  # NaN or negative: let numpy say what it says
+            return None
+        den = math.sqrt(vi) / bc2_sqrt + eps
+        if den == 0:
+            return None
+        m_new.append(mi)
+        v_new.append(vi)
+        u_new.append((mi * neg_step) / den + xi)
+    return (np.array([u_new]), {"step": np.array([k]), "exp_avg": np.array([m_new]),
+                                "exp_avg_sq": np.array([v_new]), "max_exp_avg_sq": state["max_exp_avg_sq"]})
 
 
 class Adam(Optimizer):
