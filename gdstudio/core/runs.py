@@ -531,10 +531,9 @@ class Run:
                 if d == 2:
                     gn2 += grad[:, 1] * grad[:, 1]
                 s = gn2 + loss
-            else:
-                s = np.add.reduce(grad, axis=-1) if d != 2 else grad[:, 0] + grad[:, 1]
-                s += loss
-            total = np.add.reduce(s)
+                total = np.add.reduce(s)
+            else:  # two sums over contiguous buffers, no temporary
+                total = np.add.reduce(grad.reshape(-1)) + np.add.reduce(loss)
             if two_d:  # |x_i − c_i| ≤ max|x| + max|c|: two reductions over the contiguous (2N,) buffer
                 flat = x.reshape(-1)
                 amax = max(flat.max(), -flat.min())  # NaN if any coordinate is NaN
