@@ -107,3 +107,27 @@ def test_the_thread_fallback_gives_the_same_map(him, qtbot):
     np.testing.assert_array_equal(by_thread.basin, by_process.basin)
     np.testing.assert_array_equal(by_thread.x, by_process.x)
     assert by_thread.critical == by_process.critical
+
+
+@pytest.mark.parametrize("in_process", [True, False])
+def test_the_map_colours_are_computed_off_the_gui_thread(him, qtbot, monkeypatch, in_process):
+    # ~15 ms for a 500 × 500 map: work the GUI thread does not wait for when the map arrives
+    import threading
+
+    from gdstudio.core.basins import BasinMap
+
+    threads = []
+    real = BasinMap.colours
+
+    def colours(self):
+        threads.append(threading.current_thread())
+        return real(self)
+
+    monkeypatch.setattr(BasinMap, "colours", colours)
+    c = him.basins
+    c.use_process = in_process
+    with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
+        c.action.trigger()
+    m = blocker.args[0]
+    assert m is not None and threads and threading.main_thread() not in threads
+    np.testing.assert_array_equal(c.layer.image.image, real(m))

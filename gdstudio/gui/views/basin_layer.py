@@ -69,8 +69,9 @@ class BasinLayer(QObject):
         if not shown:
             self.sig_hover.emit("")
 
-    def set_map(self, m: BasinMap | None) -> None:
-        """Show ``m`` (or nothing); the layer's visibility is kept."""
+    def set_map(self, m: BasinMap | None, colours: np.ndarray | None = None) -> None:
+        """Show ``m`` (or nothing); the layer's visibility is kept. ``colours``: ``m.colours()`` when the
+        caller computed it already (off the GUI thread)."""
         self.map = m
         self.legend.clear()
         self._samples = []
@@ -79,7 +80,7 @@ class BasinLayer(QObject):
             self.points.setData([], [])
             self.set_visible(False)
             return
-        self.image.setImage(m.colours(), autoLevels=False, levels=(0, 255))
+        self.image.setImage(m.colours() if colours is None else colours, autoLevels=False, levels=(0, 255))
         self.image.setRect(_pixel_rect(m))
         counts = m.counts()
         spots = [{"pos": c.x[:2], "symbol": SYMBOLS.get(c.kind, "o")} for j, c in enumerate(m.critical) if counts[j]]
