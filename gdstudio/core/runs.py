@@ -240,6 +240,10 @@ class Run:
         return np.linalg.norm(x - self._centre, axis=-1) > self._radius
 
     def _evaluate(self, x: np.ndarray):
+        on_step = getattr(self.objective, "on_step", None)
+        if on_step is not None:  # minibatch models: select the batch of this step (evaluation k is at θ_k)
+            on_step(getattr(self, "_evaluations", 0))
+        self._evaluations = getattr(self, "_evaluations", 0) + 1
         with np.errstate(all="ignore"):
             loss = np.asarray(self.problem.value(x), dtype=float)
             grad = np.asarray(self.problem.gradient(x), dtype=float)
@@ -278,6 +282,7 @@ class Run:
 
     def __iter__(self) -> Iterator[Step]:
         cfg = self.config
+        self._evaluations = 0
         x = np.array(cfg.starts, dtype=float)
         n = len(x)
         loss, grad = self._evaluate(x)
