@@ -138,6 +138,9 @@ class MainWindow(QMainWindow):
         try:
             self._wire()
             self.see_why = see_why_mod.install(self)  # timeline, inspector, View ▸ See why
+            from gdstudio.gui import model_mode
+
+            self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
             self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
             self.actions.speed.set_speed(defaults.FIRST_SPEED)
             self.side_panel.formula_field.set_recent(self.settings.recent_formulas)
@@ -153,6 +156,8 @@ class MainWindow(QMainWindow):
             self._update_status()
         except BaseException:
             self.controller.shutdown()
+            if getattr(self, "model_mode", None) is not None:
+                self.model_mode.shutdown()
             raise
 
     def _wire(self) -> None:
@@ -539,5 +544,7 @@ class MainWindow(QMainWindow):
         self._closing = True
         self.side_panel.formula_field.shutdown()
         self.controller.shutdown()
+        if getattr(self, "model_mode", None) is not None:
+            self.model_mode.shutdown()
         super().closeEvent(event)
 
