@@ -32,7 +32,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
-    QLabel,
     QLineEdit,
     QMessageBox,
     QPushButton,
@@ -684,6 +683,8 @@ def install(window) -> ModelMode:
             window._update_status()
 
     mode.set_mode = set_mode
+    mode.worker.set_speed(window.actions.speed.speed())  # the toolbar's speed paces training too
+    window.actions.speed.sig_speed_changed.connect(mode.worker.set_speed)
     md_radio.toggled.connect(lambda on: on and set_mode("model"))
     mode.panel.sig_mode.connect(set_mode)
 

@@ -12,6 +12,7 @@ the paths of every job projected onto its plane. Nothing here touches a widget.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 import traceback
@@ -87,6 +88,7 @@ class ModelWorker(QThread):
         self._slice_out: SliceResult | None = None
         self._notified = False
         self._dirty = False
+        self._speed = float("inf")  # steps per second (each job advances one step per tick)
 
     # --- requests from the GUI thread ---------------------------------------------------------------
     def start_jobs(self, trainings: list[Training], labels: list[str], paused: bool = False) -> int:
@@ -111,6 +113,12 @@ class ModelWorker(QThread):
             self._jobs, self._iters, self._done, self._labels = [], [], [], []
             self._slice_request = None
             self._outbox = None
+            self._cond.notify_all()
+
+    def set_speed(self, steps_per_s: float) -> None:
+        """Pace the ticks at this many per second (``inf``: as fast as possible)."""
+        with self._cond:
+            self._speed = float(steps_per_s)
             self._cond.notify_all()
 
     def set_paused(self, paused: bool) -> None:
@@ -192,9 +200,14 @@ class ModelWorker(QThread):
 
     def run(self) -> None:  # noqa: C901 - the loop reads best in one piece
         last = 0.0
+        next_tick = 0.0
         with blas_single_thread():
             while True:
                 with self._cond:
+                    # pacing: wait until the next tick is due (any request wakes the wait at once)
+                    while (not self._stop and math.isfinite(self._speed) and not self._paused
+                           and self._slice_request is None and time.monotonic() < next_tick):
+                        self._cond.wait(max(next_tick - time.monotonic(), 0.0))
                     while not self._stop and self._slice_request is None and not self._dirty and (
                             not self._jobs or all(self._done) or (self._paused and not self._steps_requested)):
                         self._cond.wait(0.2)
@@ -207,6 +220,8 @@ class ModelWorker(QThread):
                         not self._paused or self._steps_requested > 0)
                     if advance and self._paused:
                         self._steps_requested -= 1
+                    if advance and math.isfinite(self._speed) and self._speed > 0:
+                        next_tick = max(next_tick, time.monotonic()) + 1.0 / self._speed
                     iters, done = list(self._iters), list(self._done)
                 if req is not None:
                     self._compute_slice(gen, req)

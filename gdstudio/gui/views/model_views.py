@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
+from gdstudio.gui.views.surface3d import _xray
 
 Z_SPAN = 1.2
 
@@ -95,7 +96,8 @@ class SliceSurfaceView(QWidget):
             if len(pos) < 1:
                 continue
             rgba = (color.redF(), color.greenF(), color.blueF(), 1.0)
-            line = gl.GLLinePlotItem(pos=pos, color=rgba, width=3, antialias=True, glOptions="translucent")
+            # drawn over the surface (no depth test), as the function mode draws its paths' hidden parts
+            line = gl.GLLinePlotItem(pos=pos, color=rgba, width=3, antialias=True, glOptions=_xray())
             self.view.addItem(line)
             self.paths.append(line)
 
@@ -167,6 +169,8 @@ class TrainingCharts(QTabWidget):
             p.setLabel("left", ylabel)
             p.showGrid(x=True, y=True, alpha=0.2)
         self.loss_plot.setLabel("bottom", "epoch")
+        self.loss_plot.setLogMode(y=True)  # losses are positive and fall by decades
+        self.loss_plot.setLabel("left", "loss (log scale)")
         self.acc_plot.setLabel("bottom", "epoch")
         self.slice_plot.setLabel("bottom", "a (along δ, b = 0)")
         self.loss_legend = self.loss_plot.addLegend(offset=(-10, 10))
