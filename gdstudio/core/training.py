@@ -58,6 +58,47 @@ class TrainConfig:
                **kw) -> "TrainConfig":
         return cls(hyperparams=_freeze(hyperparams), model_params=_freeze(model_params), **kw)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-ready dict (for sessions); :meth:`from_dict` inverts it."""
+        import dataclasses
+
+        d = dataclasses.asdict(self)
+        d["hyperparams"] = dict(self.hyperparams)
+        d["model_params"] = dict(self.model_params)
+        return d
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> "TrainConfig":
+        """Check and build a config from :meth:`to_dict`'s output; ValueError names a bad entry."""
+        import dataclasses
+
+        if not isinstance(d, Mapping):
+            raise ValueError("a training config must be an object")
+        known = {f.name for f in dataclasses.fields(cls)}
+        unknown = sorted(set(d) - known)
+        if unknown:
+            raise ValueError(f"unknown training setting {unknown[0]!r}")
+        d = dict(d)
+        for key in ("hyperparams", "model_params"):
+            if not isinstance(d.get(key, {}), Mapping):
+                raise ValueError(f"{key} must be an object")
+        types = {"dataset": str, "model": str, "optimizer": str, "init": str, "name": str}
+        for key, t in types.items():
+            if key in d and not isinstance(d[key], t):
+                raise ValueError(f"{key} must be text")
+        for key in ("epochs", "seed"):
+            if key in d and (isinstance(d[key], bool) or not isinstance(d[key], int)):
+                raise ValueError(f"{key} must be a whole number")
+        if d.get("batch_size") is not None and (isinstance(d["batch_size"], bool)
+                                                or not isinstance(d["batch_size"], int) or d["batch_size"] < 1):
+            raise ValueError("batch_size must be a whole number ≥ 1 or null")
+        if "val" in d and (isinstance(d["val"], bool) or not isinstance(d["val"], (int, float))
+                           or not 0 <= d["val"] < 1):
+            raise ValueError("val must be a number in [0, 1)")
+        if d.get("standardize") is not None and not isinstance(d["standardize"], bool):
+            raise ValueError("standardize must be true, false or null")
+        return cls.create(**d)
+
     def replace(self, **changes) -> "TrainConfig":
         import dataclasses
 

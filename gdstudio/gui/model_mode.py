@@ -49,7 +49,7 @@ from gdstudio.core.files import atomic_write
 from gdstudio.core.landscape import DIRECTIONS, path_csv, slice_csv
 from gdstudio.core.models import MODELS, TITLES
 from gdstudio.core.optimizers import OPTIMIZERS, HyperParam, optimizer_class
-from gdstudio.core.training import CURVE_COLUMNS, TrainConfig, Training
+from gdstudio.core.training import CURVE_COLUMNS, TrainConfig, Training, build
 from gdstudio.gui import theme
 from gdstudio.gui.model_worker import ModelWorker, SliceRequest
 from gdstudio.gui.views.model_views import SliceContourView, SliceSurfaceView, TrainingCharts
@@ -625,6 +625,70 @@ class ModelMode(QObject):
                 return False
         self.window.statusBar().showMessage(f"Exported {', '.join(str(t) for t, _ in files)}", 6000)
         return True
+
+    # --- sessions -----------------------------------------------------------------------------------------
+    def session_view(self) -> dict:
+        """The model mode in a session's ``view["model"]``: whether it is shown, the trainings (config and
+        label; training is deterministic, so opening trains them again to the same numbers) and the slice
+        settings."""
+        p = self.panel
+        return {
+            "active": bool(self.active),
+            "runs": [{"config": t.config.to_dict(), "label": label}
+                     for t, label in zip(self.worker.trainings(), self.labels)],
+            "slice": {"directions": p.directions_combo.currentData(), "grid": p.grid_spin.value(),
+                      "span": p.span_edit.text()},
+        }
+
+    @staticmethod
+    def check_session_view(view) -> list[tuple[TrainConfig, str]]:
+        """The trainings of a session's ``view["model"]``; ValueError names a bad entry."""
+        if not isinstance(view, dict):
+            raise ValueError("view.model must be an object")
+        runs = view.get("runs", [])
+        if not isinstance(runs, list):
+            raise ValueError("view.model.runs must be a list")
+        out = []
+        for i, r in enumerate(runs):
+            if not isinstance(r, dict) or "config" not in r:
+                raise ValueError(f"view.model.runs[{i}] needs a 'config'")
+            try:
+                cfg = TrainConfig.from_dict(r["config"])
+                build(cfg)  # names, hyperparameters, the dataset (a missing file) — before anything changes
+            except (ValueError, TypeError) as exc:
+                raise ValueError(f"view.model.runs[{i}]: {exc}") from None
+            label = r.get("label", cfg.optimizer)
+            out.append((cfg, label if isinstance(label, str) else cfg.optimizer))
+        return out
+
+    def apply_session_view(self, view: dict) -> None:
+        """Show a session's model part: the panel set from its first training, every training started again."""
+        runs = self.check_session_view(view)
+        sl = view.get("slice", {}) if isinstance(view.get("slice"), dict) else {}
+        p = self.panel
+        if sl.get("directions") in DIRECTIONS:
+            p.directions_combo.setCurrentIndex(p.directions_combo.findData(sl["directions"]))
+        if isinstance(sl.get("grid"), int) and not isinstance(sl.get("grid"), bool):
+            p.grid_spin.setValue(sl["grid"])
+        if isinstance(sl.get("span"), str):
+            p.span_edit.setText(sl["span"])
+        self.reset()
+        if runs:
+            cfg = runs[0][0]
+            p.set_dataset(cfg.dataset)
+            p.set_model(cfg.model)
+            for k, v in dict(cfg.model_params).items():
+                if k in p.model_form.editors:
+                    p.model_form.set_value(k, v)
+            p.batch_combo.setCurrentText("full" if cfg.batch_size is None else str(cfg.batch_size))
+            p.val_spin.setValue(cfg.val)
+            p.epochs_spin.setValue(cfg.epochs)
+            p.seed_spin.setValue(cfg.seed)
+            p.init_combo.setCurrentText(cfg.init)
+            p.set_optimizer(cfg.optimizer, **dict(cfg.hyperparams))
+            self._start([c for c, _ in runs], [label for _, label in runs])
+        if bool(view.get("active")) != self.active:
+            self.set_mode("model" if view.get("active") else "function")
 
     def shutdown(self) -> None:
         self.worker.stop()

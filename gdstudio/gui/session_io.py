@@ -57,6 +57,8 @@ def session_from_window(window: "MainWindow") -> S.Session:
         view["panel"] = window.side_panel.current_config().to_dict()
     except ValueError:
         pass  # an invalid field in the panel: the runs are still worth saving
+    if getattr(window, "model_mode", None) is not None:  # the Model mode's trainings (gdstudio.gui.model_mode)
+        view["model"] = window.model_mode.session_view()
     if obj is None:
         raise S.SessionError("there is no objective to save")
     return S.Session(obj.spec(), dict(obj.params), runs, view)
@@ -102,6 +104,13 @@ def _prepare(session: S.Session) -> tuple[Objective, RunConfig | None, list[RunC
         raise
     except (ValueError, TypeError, ArithmeticError) as exc:
         raise S.SessionError(f"not a valid session: {exc}") from None
+    if "model" in view:  # the Model mode's part is checked before the window changes too
+        from gdstudio.gui.model_mode import ModelMode
+
+        try:
+            ModelMode.check_session_view(view["model"])
+        except ValueError as exc:
+            raise S.SessionError(f"not a valid session: {exc}") from None
     panel = None
     if isinstance(view.get("panel"), dict):
         try:
@@ -117,6 +126,8 @@ def apply_session(window: "MainWindow", session: S.Session) -> list[int]:
     """Show ``session`` in ``window``: objective, panel, and every run started again. Raises SessionError
     (with the window unchanged) if the session does not fit."""
     obj, panel, configs, names, colours, visible = _prepare(session)
+    if isinstance(session.view.get("model"), dict) and getattr(window, "model_mode", None) is not None:
+        window.model_mode.apply_session_view(session.view["model"])
     window.controller.reset()
     if panel is not None:
         window.side_panel.apply_config(panel)

@@ -102,6 +102,8 @@ def test_step_pause_resume_and_reset(qtbot, window):
     window.actions.reset.trigger()
     assert mm.progress is None and not mm.workspace.charts._items
     assert "press Run" in window.status_label.text()
+    window.actions.reset.trigger()  # twice: nothing left to clear
+    assert mm.workspace.surface_view.surface is None
 
 
 def test_back_to_function_mode_runs_functions_again(qtbot, window):
@@ -147,3 +149,43 @@ def test_csv_dataset_from_the_open_dialog(qtbot, window, tmp_path, monkeypatch):
         window.actions.run.trigger()
     assert mm.progress.jobs[0].curve["train_acc"][-1] > 0.8
     assert not mm.workspace.charts.weights.images  # no image shape: no templates
+
+
+def test_session_saves_and_reopens_model_runs(qtbot, window, tmp_path, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    mm.panel.race_edit.setText("gd:0.2, adam:0.02")
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        qtbot.mouseClick(mm.panel.race_button, Qt.MouseButton.LeftButton)
+    before = [j.curve["batch_loss"].copy() for j in mm.progress.jobs]
+    path = tmp_path / "m.gdsession"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.actions.save_session.trigger()
+    assert path.exists()
+    window.actions.reset.trigger()
+    qtbot.mouseClick(mm.panel.function_radio, Qt.MouseButton.LeftButton)
+    mm.panel.set_model("softmax")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        window.actions.open_session.trigger()
+    assert mm.active and mm.panel.model_combo.currentData() == "svm"
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.2", "adam ε=0.02"]
+    for j, ref in zip(mm.progress.jobs, before):
+        np.testing.assert_array_equal(j.curve["batch_loss"], ref)
+
+
+def test_session_with_a_bad_model_part_changes_nothing(qtbot, window, tmp_path, monkeypatch):
+    import json
+
+    mm = to_model_mode(qtbot, window)
+    path = tmp_path / "bad.gdsession"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.actions.save_session.trigger()
+    d = json.loads(path.read_text())
+    d["view"]["model"]["runs"] = [{"config": {"dataset": "digits", "model": "svm", "optimizer": "warp"}}]
+    path.write_text(json.dumps(d))
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: said.append(text))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.actions.open_session.trigger()
+    assert len(said) == 1 and "unknown optimizer 'warp'" in said[0]
+    assert mm.progress is None

@@ -69,11 +69,10 @@ class SliceSurfaceView(QWidget):
         """``paths``: list of (ab (K, 2), QColor)."""
         for item in self.paths + ([self.surface] if self.surface else []) + ([self.centre] if self.centre else []):
             self.view.removeItem(item)
-        self.paths = []
+        self.paths, self.surface, self.centre = [], None, None
         self.caption.setText(caption)
         zn, _ = display_heights(loss)
         if len(b) == 1:
-            self.surface = None
             return
         xs = np.linspace(-1, 1, len(a))
         ys = np.linspace(-1, 1, len(b))
