@@ -112,7 +112,11 @@ def make_plane(model: ModelObjective, centre: np.ndarray, kind: str = "filter", 
     if kind == "random":
         return Plane(centre, random_directions(centre, seed), kind)
     if kind == "filter":
-        return Plane(centre, filter_directions(model, centre, seed), kind)
+        dirs = filter_directions(model, centre, seed)
+        if not np.any(dirs):
+            raise ValueError("filter-normalised directions are zero here: every weight of θ is zero (zero initial "
+                             "weights, not trained yet?); use random directions or train first")
+        return Plane(centre, dirs, kind)
     if thetas is None:
         raise ValueError("the PCA plane needs the training path")
     dirs, explained = pca_directions(thetas)

@@ -375,6 +375,21 @@ class ModelMode(QObject):
         p.sig_export_curves.connect(lambda: self.export_curves())
         p.sig_export_slice.connect(lambda: self.export_slice())
 
+    def warm_up(self) -> None:
+        """Load the default dataset in a background thread (importing scikit-learn takes about a second), so
+        the first Run does not wait for it on the GUI thread."""
+        import threading
+
+        from gdstudio.core.training import dataset_for
+
+        def load():
+            try:
+                dataset_for(TrainConfig())
+            except Exception:  # noqa: BLE001 - a failure shows when the user presses Run
+                pass
+
+        threading.Thread(target=load, name="gdstudio-dataset-warm-up", daemon=True).start()
+
     # --- commands ---------------------------------------------------------------------------------------
     def _start(self, configs: list[TrainConfig], labels: list[str], paused: bool = False) -> bool:
         try:
@@ -732,6 +747,7 @@ def install(window) -> ModelMode:
         dock_stack.setCurrentIndex(1 if model else 0)
         if model and not getattr(mode, "_sized", False):  # first time: the two views share the width
             mode._sized = True
+            mode.warm_up()
             half = max(mode.workspace.top.width() // 2, 200)
             mode.workspace.top.setSizes([half, half])
         for r, on in ((md_radio, model), (fn_radio, not model), (mode.panel.model_radio, model),

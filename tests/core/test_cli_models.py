@@ -93,6 +93,7 @@ def test_bad_train_options_exit_2_with_one_line(tmp_path, capsys, args, message)
     (["--span", "0"], "must be > 0"),
     (["--dims", "3"], "invalid choice: 3"),
     (["--directions", "pca", "--epochs", "0"], "the PCA plane needs a path that moved"),
+    (["--directions", "filter", "--epochs", "0"], "filter-normalised directions are zero here"),
 ])
 def test_bad_landscape_options(tmp_path, capsys, args, message):
     code = main(["landscape", "--model", "svm", "--optimizer", "gd", *args, "--out", str(tmp_path / "s.csv")])
