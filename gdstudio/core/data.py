@@ -264,7 +264,10 @@ def load_dataset(spec: str = "digits", val: float = 0.0, seed: int = 0,
     if standardize is None:
         standardize = image_shape is None
     train_idx, val_idx = _split(len(y), val, seed)
-    Xt, Xv = X[train_idx], X[val_idx]
+    if len(val_idx):
+        Xt, Xv = X[train_idx], X[val_idx]
+    else:  # no copy of a large X (MNIST: 60,000 × 784 floats = 376 MB)
+        Xt, Xv = X, X[:0]
     if standardize:
         mu = Xt.mean(axis=0)
         sd = Xt.std(axis=0)
