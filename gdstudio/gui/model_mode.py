@@ -470,6 +470,7 @@ class ModelMode(QObject):
 
     def reset(self) -> None:
         self.worker.clear()
+        self.worker.set_live_plane(None)
         self.progress = None
         self.slice_result = None
         self.workspace.charts.clear_curves()
@@ -499,6 +500,14 @@ class ModelMode(QObject):
         self.progress = prog
         colors = [theme.run_color(j.index) for j in prog.jobs]
         self.workspace.charts.set_curves(prog.jobs, colors)
+        live = [(j.ab, c, j.label) for j, c in zip(prog.jobs, colors) if j.ab is not None and len(j.ab)]
+        if live and self.slice_result is not None and not prog.finished:
+            # paths moving on the last slice's plane while training; the slice is recomputed when it ends
+            self.workspace.contour_view.set_paths(live)
+            self.workspace.surface_view.set_paths([(ab, c) for ab, c, _ in live])
+            self.workspace.surface_view.caption.setText(
+                "Training: paths projected live onto the last slice's plane — "
+                f"{self.slice_result.plane.caption()}; the slice is recomputed when training ends")
         self.window.status_label.setText(self.status_text())
         self._update_actions()
         if prog.finished and prog.jobs and not self._trained_emitted:
@@ -519,6 +528,7 @@ class ModelMode(QObject):
             self.sig_slice_shown.emit()
             return
         self.slice_result = res
+        self.worker.set_live_plane(res.plane)
         sl = res.slice
         colors = [theme.run_color(i) for i in range(len(res.projections))]
         paths3 = [(p.ab, c) for p, c in zip(res.projections, colors)]

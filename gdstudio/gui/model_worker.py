@@ -39,6 +39,7 @@ class JobView:
     epochs: int
     done: bool
     message: str
+    ab: np.ndarray | None = None  # the path projected onto the live plane (see ModelWorker.set_live_plane)
 
 
 @dataclass
@@ -89,6 +90,7 @@ class ModelWorker(QThread):
         self._notified = False
         self._dirty = False
         self._speed = float("inf")  # steps per second (each job advances one step per tick)
+        self._live_plane: Plane | None = None
 
     # --- requests from the GUI thread ---------------------------------------------------------------
     def start_jobs(self, trainings: list[Training], labels: list[str], paused: bool = False) -> int:
@@ -114,6 +116,12 @@ class ModelWorker(QThread):
             self._slice_request = None
             self._outbox = None
             self._cond.notify_all()
+
+    def set_live_plane(self, plane: Plane | None) -> None:
+        """Project every job's path onto ``plane`` in each snapshot (so paths move on the last slice while
+        training); ignored for jobs whose dimension differs."""
+        with self._cond:
+            self._live_plane = plane
 
     def set_speed(self, steps_per_s: float) -> None:
         """Pace the ticks at this many per second (``inf``: as fast as possible)."""
@@ -177,14 +185,18 @@ class ModelWorker(QThread):
     # --- the loop -----------------------------------------------------------------------------------
     def _snapshot(self, generation) -> Progress:
         views = []
+        plane = self._live_plane
         for i, t in enumerate(self._jobs):
             n = len(t.curve)
             curve = {c: np.asarray(t.curve.rows[c][:n], dtype=float) for c in CURVE_COLUMNS}
             msg = ""
             if self._done[i]:
                 msg = t.result().message
+            ab = None
+            if plane is not None and t._thetas and plane.centre.shape[0] == t.model.dim:
+                ab = project(plane, np.array(t._thetas[:n])).ab
             views.append(JobView(i, self._labels[i], curve, t.model.batches_per_epoch, t.config.epochs,
-                                 self._done[i], msg))
+                                 self._done[i], msg, ab))
         return Progress(generation, views, all(self._done) if self._done else True)
 
     def _publish(self, generation) -> None:

@@ -189,3 +189,22 @@ def test_session_with_a_bad_model_part_changes_nothing(qtbot, window, tmp_path, 
     window.actions.open_session.trigger()
     assert len(said) == 1 and "unknown optimizer 'warp'" in said[0]
     assert mm.progress is None
+
+
+def test_paths_move_on_the_last_slice_while_training(qtbot, window):
+    mm = to_model_mode(qtbot, window)
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        window.actions.run.trigger()
+    plane = mm.slice_result.plane
+    window.actions.speed.set_speed(20)  # slow enough to watch: frames arrive during training
+    seen = []
+    mm.worker.sig_ready.connect(lambda: seen.append(mm.workspace.surface_view.caption.text()))
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        window.actions.race.trigger()
+    jobs = mm.progress.jobs
+    assert all(j.ab is not None and len(j.ab) == len(j.curve["step"]) for j in jobs)
+    # the first racer is the same SGD run as before: its live projection ends at the plane's centre
+    np.testing.assert_allclose(jobs[0].ab[-1], 0, atol=1e-9)
+    np.testing.assert_array_equal(plane.centre, mm.worker.trainings()[0].result().final)
+    qtbot.waitUntil(lambda: any("projected live" in t for t in
+                                [mm.workspace.surface_view.caption.text()] + seen), timeout=5000)

@@ -64,6 +64,7 @@ class SliceSurfaceView(QWidget):
         self.surface = None
         self.paths: list = []
         self.centre = None
+        self._grid = None  # (a, b, display heights) of the slice shown
 
     def set_slice(self, a, b, loss, paths=(), caption: str = "") -> None:
         """``paths``: list of (ab (K, 2), QColor)."""
@@ -72,19 +73,31 @@ class SliceSurfaceView(QWidget):
         self.paths, self.surface, self.centre = [], None, None
         self.caption.setText(caption)
         zn, _ = display_heights(loss)
+        self._grid = None
         if len(b) == 1:
             return
+        self._grid = (a, b, zn)
         xs = np.linspace(-1, 1, len(a))
         ys = np.linspace(-1, 1, len(b))
         colors = theme.height_colormap().map(zn.ravel(), mode="float").reshape(-1, 4)
         self.surface = gl.GLSurfacePlotItem(x=xs, y=ys, z=zn * Z_SPAN, colors=colors, smooth=False,
                                             shader=None, glOptions="opaque")
         self.view.addItem(self.surface)
-        span_a, span_b = a[-1], b[-1]
         i0, j0 = len(a) // 2, len(b) // 2
         self.centre = gl.GLScatterPlotItem(pos=np.array([[0, 0, zn[i0, j0] * Z_SPAN + 0.03]]), size=12,
                                            color=(1, 1, 1, 1), glOptions="translucent")
         self.view.addItem(self.centre)
+        self.set_paths(paths)
+
+    def set_paths(self, paths) -> None:
+        """Redraw the paths only (list of (ab (K, 2), QColor)) on the slice shown."""
+        for item in self.paths:
+            self.view.removeItem(item)
+        self.paths = []
+        if self._grid is None:
+            return
+        a, b, zn = self._grid
+        span_a, span_b = a[-1], b[-1]
         for ab, color in paths:
             if not len(ab):
                 continue
@@ -143,6 +156,15 @@ class SliceContourView(QWidget):
             iso.setParentItem(self.image)
             self.isos.append(iso)
         self.star.setData([0.0], [0.0])
+        self.set_paths(paths)
+        self.plot.setRange(xRange=(a[0], a[-1]), yRange=(b[0], b[-1]), padding=0.02)
+
+    def set_paths(self, paths) -> None:
+        """Redraw the paths only (list of (ab (K, 2), QColor, label)) on the slice shown."""
+        for it in self.paths:
+            self.plot.removeItem(it)
+        self.legend.clear()
+        self.paths = []
         for ab, color, label in paths:
             item = self.plot.plot(ab[:, 0], ab[:, 1], pen=pg.mkPen(color, width=2.5), symbol="o", symbolSize=4,
                                   symbolBrush=color, symbolPen=None, name=label)
@@ -151,7 +173,6 @@ class SliceContourView(QWidget):
                                        pen=pg.mkPen(color, width=2))
             self.plot.addItem(start)
             self.paths.append(start)
-        self.plot.setRange(xRange=(a[0], a[-1]), yRange=(b[0], b[-1]), padding=0.02)
 
 
 class TrainingCharts(QTabWidget):
