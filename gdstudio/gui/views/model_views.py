@@ -267,6 +267,7 @@ class WeightsView(QWidget):
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
         self.glw = pg.GraphicsLayoutWidget()
+        self.glw.setBackground(theme.chart_colors(self)[0])
         lay.addWidget(self.glw, 1)
         self.images: list = []
 
@@ -290,7 +291,7 @@ class WeightsView(QWidget):
             vb.addItem(img)
             self.images.append(img)
             label = self.glw.addLabel(str(classes[j]), row=2 * (j // per_row), col=j % per_row)
-            label.setText(str(classes[j]), size="11pt")
+            label.setText(str(classes[j]), size="11pt", color=theme.chart_colors(self)[1])
 
 
 def big_font(widget: QWidget, pt: float = 10.5) -> None:
