@@ -130,4 +130,4 @@ def test_train_loss_curve_matches_torch(case):
     got = train(cfg).curve.array("train_loss")
     ref = np.array(case["loss"])
     assert len(got) == len(ref)
-    np.testing.assert_allclose(got, ref, rtol=1e-12, atol=0)
+    np.testing.assert_allclose(got, ref, rtol=1e-13, atol=0)  # measured: at most 3.3e-14
