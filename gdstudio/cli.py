@@ -373,7 +373,21 @@ def cmd_list(out=None) -> int:
         print(f"  {name:<20} {cls.rule}", file=out)
         for h in cls.hyperparams:
             print(f"  {'':<20}   {h.name}={h.default}  in {h.range_text()}  {h.doc}", file=out)
+    _list_models(out)
     return 0
+
+
+def _list_models(out) -> None:
+    from gdstudio.core.data import BUILTIN_DATASETS
+    from gdstudio.core.models import MODEL_PARAMS, TITLES
+
+    print("\nModels (gdstudio train / landscape --model NAME; parameters with --param KEY=VALUE):", file=out)
+    for name, params in MODEL_PARAMS.items():
+        print(f"  {name:<20} {TITLES[name]}", file=out)
+        for p in params:
+            print(f"  {'':<20}   {p.name}={p.default:g}  {p.doc}", file=out)
+    print(f"Datasets (--dataset): {', '.join(BUILTIN_DATASETS)}, a CSV file or a folder of MNIST IDX files",
+          file=out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -81,7 +81,8 @@ MODEL_PARAMS = {
     "softmax": (Parameter("reg", 1e-3, 0.0, np.inf, "L2 strength λ on the weights (not the biases)"),),
     "mlp": (Parameter("reg", 1e-4, 0.0, np.inf, "L2 strength λ on W₁ and W₂ (not the biases)"),
             Parameter("hidden", 32, 1, 4096, "width of the hidden layer"),
-            Parameter("activation", 0, 0, 1, "0 = relu, 1 = tanh (or pass the name)")),
+            Parameter("activation", 0, 0, 1,
+                      "hidden non-linearity: relu (0, default) or tanh (1), e.g. --param activation=tanh")),
 }
 
 TITLES = {"svm": "Linear SVM (multiclass hinge)", "softmax": "Softmax regression", "mlp": "MLP (one hidden layer)"}
@@ -213,7 +214,8 @@ class ModelObjective(Objective):
         self.title = f"{TITLES[model]} on {dataset.name}"
         self.formula = {"svm": "mean Σ_{j≠y} max(0, s_j − s_y + 1) + λ ΣW²",
                         "softmax": "mean −log softmax(s)_y + λ ΣW²",
-                        "mlp": f"mean −log softmax(φ(XW₁ + b₁)W₂ + b₂)_y + λ(ΣW₁² + ΣW₂²), φ = {getattr(self, 'activation', '')}",
+                        "mlp": "mean −log softmax(φ(XW₁ + b₁)W₂ + b₂)_y + λ(ΣW₁² + ΣW₂²), "
+                               f"φ = {getattr(self, 'activation', '')}",
                         }[model]
         self.domain = ((-1.0, 1.0), (-1.0, 1.0))
         self._k = None

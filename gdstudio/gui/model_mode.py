@@ -311,7 +311,8 @@ class ModelPanel(QScrollArea):
             raise ValueError("span must be > 0")
         return v
 
-    def train_config(self, optimizer: str | None = None, hyperparams: dict | None = None, name: str = "") -> TrainConfig:
+    def train_config(self, optimizer: str | None = None, hyperparams: dict | None = None,
+                     name: str = "") -> TrainConfig:
         params = self.model_form.values()
         return TrainConfig.create(
             dataset=self.dataset_combo.currentData() or "digits", model=self.model_combo.currentData(),

@@ -118,3 +118,11 @@ def test_csv_dataset_trains(tmp_path):
     assert main(["train", "--dataset", str(f), "--model", "mlp", "--param", "hidden=6", "--param", "activation=tanh",
                  "--optimizer", "adam", "--lr", "0.05", "--epochs", "30", "--out", str(tmp_path / "c.csv")]) == 0
     assert float(rows(tmp_path / "c.csv")[-1]["train_acc"]) > 0.9
+
+
+def test_list_names_models_and_datasets(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "Models (gdstudio train / landscape --model NAME" in out
+    for name in ("svm", "softmax", "mlp", "hidden=32", "activation=tanh", "breast-cancer"):
+        assert name in out
