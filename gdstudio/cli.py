@@ -385,7 +385,7 @@ def _list_models(out) -> None:
     for name, params in MODEL_PARAMS.items():
         print(f"  {name:<20} {TITLES[name]}", file=out)
         for p in params:
-            print(f"  {'':<20}   {p.name}={p.default:g}  {p.doc}", file=out)
+            print(f"  {'':<20}   {p.name}={p.default}  in {p.range_text()}  {p.doc}", file=out)
     print(f"Datasets (--dataset): {', '.join(BUILTIN_DATASETS)}, a CSV file or a folder of MNIST IDX files",
           file=out)
 

@@ -76,7 +76,7 @@ for size in (16, 64):
     print(size, same and float((np.abs(fresh - stored).reshape(size, size, 4).max(-1) > 16).mean()))
 """
     env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
-    env.pop("DISPLAY", None)  # offscreen with DISPLAY set is a mix PLATFORM.md warns against
+    env.pop("DISPLAY", None)  # offscreen with DISPLAY set gives a broken GL context (docs/platform-notes.md, fact 6)
     out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr

@@ -68,7 +68,7 @@ def iter_rows(results: Sequence[RunResult]) -> Iterable[list[str]]:
             if len(t.x) > 1:
                 steps[1:] = np.linalg.norm(np.diff(t.x, axis=0), axis=-1)
             gnorm = np.linalg.norm(t.grad, axis=-1) if len(t.grad) else np.zeros(0)
-            meta = [cfg.objective, cfg.optimizer, "" if lr == "" else _num(lr), cfg.gradient, str(t.status)]
+            meta = [cfg.objective_spec, cfg.optimizer, "" if lr == "" else _num(lr), cfg.gradient, str(t.status)]
             for k in range(len(t.x)):
                 yield [label, str(k), *map(_num, t.x[k]), _num(t.loss[k]), *map(_num, t.grad[k]),
                        _num(gnorm[k]), "" if k == 0 else _num(steps[k]), *meta]

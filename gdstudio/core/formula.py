@@ -80,7 +80,8 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
-from gdstudio.core.objectives.base import Objective2D, Parameter
+from gdstudio.core.objectives.base import EXPR_PREFIX, Objective2D
+from gdstudio.core.specs import HyperParam
 
 #: Longest formula accepted, in characters.
 MAX_LENGTH = 500
@@ -688,18 +689,18 @@ class FormulaObjective(Objective2D):
     notes = "a formula typed by the user; derivatives are derived symbolically"
 
     @classmethod
-    def parameters(cls) -> tuple[Parameter, ...]:
+    def parameters(cls) -> tuple[HyperParam, ...]:
         lo, hi = DEFAULT_DOMAIN
         return (
-            Parameter("xmin", lo, -1e6, 1e6, "left edge of the view"),
-            Parameter("xmax", hi, -1e6, 1e6, "right edge of the view"),
-            Parameter("ymin", lo, -1e6, 1e6, "bottom edge of the view"),
-            Parameter("ymax", hi, -1e6, 1e6, "top edge of the view"),
+            HyperParam("xmin", lo, -1e6, 1e6, doc="left edge of the view"),
+            HyperParam("xmax", hi, -1e6, 1e6, doc="right edge of the view"),
+            HyperParam("ymin", lo, -1e6, 1e6, doc="bottom edge of the view"),
+            HyperParam("ymax", hi, -1e6, 1e6, doc="top edge of the view"),
         )
 
     def __init__(self, formula: str, *, title: str | None = None, **params: float):
         self.compiled = compile_formula(formula)
-        self.name = "expr:" + self.compiled.normalised
+        self.name = EXPR_PREFIX + self.compiled.normalised
         self.formula = self.compiled.normalised
         self.title = title.strip() if isinstance(title, str) and title.strip() else self.compiled.normalised
         super().__init__(**params)
@@ -710,7 +711,7 @@ class FormulaObjective(Objective2D):
         self.domain = ((p["xmin"], p["xmax"]), (p["ymin"], p["ymax"]))
 
     def spec(self) -> str:
-        return "expr:" + self.compiled.text
+        return EXPR_PREFIX + self.compiled.text
 
     def f(self, x, y):
         (v,) = _call(lambda: (self.compiled.f(x, y),), 1, np.shape(x))

@@ -45,7 +45,8 @@ from types import MappingProxyType
 import numpy as np
 
 from gdstudio.core.data import Dataset
-from gdstudio.core.objectives.base import Objective, Parameter
+from gdstudio.core.objectives.base import Objective
+from gdstudio.core.specs import HyperParam
 
 MODELS = ("svm", "softmax", "mlp")
 ACTIVATIONS = ("relu", "tanh")
@@ -76,13 +77,18 @@ def blas_single_thread():
     with threadpool_limits(limits=1, user_api="blas"):
         yield
 
+def _reg(default: float, doc: str) -> HyperParam:
+    return HyperParam("reg", default, 0.0, math.inf, doc=doc, log=True, symbol="λ")
+
+
+#: Each model's parameters (``--param KEY=VALUE``; the window's form), as the core's setting specs.
 MODEL_PARAMS = {
-    "svm": (Parameter("reg", 1e-3, 0.0, np.inf, "L2 strength λ on the weights (not the biases)"),),
-    "softmax": (Parameter("reg", 1e-3, 0.0, np.inf, "L2 strength λ on the weights (not the biases)"),),
-    "mlp": (Parameter("reg", 1e-4, 0.0, np.inf, "L2 strength λ on W₁ and W₂ (not the biases)"),
-            Parameter("hidden", 32, 1, 4096, "width of the hidden layer"),
-            Parameter("activation", 0, 0, 1,
-                      "hidden non-linearity: relu (0, default) or tanh (1), e.g. --param activation=tanh")),
+    "svm": (_reg(1e-3, "L2 strength λ on the weights (not the biases)"),),
+    "softmax": (_reg(1e-3, "L2 strength λ on the weights (not the biases)"),),
+    "mlp": (_reg(1e-4, "L2 strength λ on W₁ and W₂ (not the biases)"),
+            HyperParam("hidden", 32, 1, 4096, kind="int", doc="width of the hidden layer"),
+            HyperParam("activation", "relu", kind="choice", choices=ACTIVATIONS,
+                       doc="the hidden layer's non-linearity")),
 }
 
 TITLES = {"svm": "Linear SVM (multiclass hinge)", "softmax": "Softmax regression", "mlp": "MLP (one hidden layer)"}
@@ -163,22 +169,7 @@ class ModelObjective(Objective):
         unknown = sorted(set(params) - set(spec))
         if unknown:
             raise ValueError(f"model {model!r} has no parameter {unknown[0]!r} (valid: {', '.join(spec)})")
-        values = {}
-        for key, p in spec.items():
-            v = params.get(key, p.default)
-            if key == "activation" and isinstance(v, str):
-                if v not in ACTIVATIONS:
-                    raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {v!r}")
-                v = ACTIVATIONS.index(v)
-            try:
-                v = float(v)
-            except (TypeError, ValueError):
-                raise ValueError(f"model parameter {key}={v!r} is not a number") from None
-            if not (math.isfinite(v) and p.low <= v <= p.high):
-                raise ValueError(f"model parameter {key}={v:g} is outside [{p.low:g}, {p.high:g}]")
-            if key in ("hidden", "activation") and v != int(v):
-                raise ValueError(f"model parameter {key} must be a whole number, got {v:g}")
-            values[key] = v
+        values = {key: p.parse(params[key]) if key in params else p.default for key, p in spec.items()}
         self.params = MappingProxyType(values)
         self.dataset = dataset
         self.model = model
@@ -199,7 +190,7 @@ class ModelObjective(Objective):
         if model == "mlp":
             H = int(values["hidden"])
             self.hidden = H
-            self.activation = ACTIVATIONS[int(values["activation"])]
+            self.activation = values["activation"]
             self.layout = (("W1", (D, H)), ("b1", (H,)), ("W2", (H, C)), ("b2", (C,)))
         else:
             self.layout = (("W", (D, C)), ("b", (C,)))

@@ -29,7 +29,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from gdstudio.core.gradients import Problem, check_method
-from gdstudio.core.objectives import Objective, get_objective
+from gdstudio.core.objectives import Objective, get_objective, objective_spec
 from gdstudio.core.optimizers import Optimizer, get_optimizer
 from gdstudio.core.optimizers.base import put_rows, take_rows
 from gdstudio.core.random import Streams, stream_seeds
@@ -57,18 +57,33 @@ def _freeze(mapping: Mapping[str, Any] | tuple | None) -> tuple[tuple[str, Any],
     return tuple(sorted((str(k), v) for k, v in items))
 
 
-@dataclass(frozen=True)
+def _as_starts(starts) -> np.ndarray:
+    """``starts`` as an owned, read-only float array ``(N, d)`` (a single point becomes one row)."""
+    a = np.array(starts, dtype=float)  # always a copy: the config owns it
+    if a.ndim < 2:
+        a = a.reshape(0, 0) if a.size == 0 else np.atleast_2d(a)  # no points at all: validate says so
+    a.setflags(write=False)
+    return a
+
+
+@dataclass(frozen=True, eq=False)
 class RunConfig:
     """Everything a run needs, immutable (safe to hand to another thread, to save, to replay).
 
-    ``hyperparams`` and ``objective_params`` are stored as sorted tuples of pairs; pass dicts to
-    :meth:`create`. ``starts`` is a tuple of points. ``seed`` seeds random methods (start ``i`` uses
-    ``seed + i``).
+    ``objective`` is an :class:`~gdstudio.core.objectives.Objective` instance, or a spec the registry
+    resolves (a built-in name such as ``"booth"`` or ``"expr:<formula>"``) together with
+    ``objective_params``. An instance carries its own parameters (``objective_params`` then mirrors
+    them). ``starts`` is a read-only float array ``(N, d)`` owned by the config (any array-like is
+    copied in). ``hyperparams`` and ``objective_params`` are stored as sorted tuples of pairs; pass
+    dicts to :meth:`create`. ``seed`` seeds random methods (start ``i`` uses ``seed + i``).
+
+    Two configs are equal when every field is (starts by value; an objective instance by identity);
+    equal configs hash alike, so a config can key a cache.
     """
 
-    objective: str = "rosenbrock"
+    objective: str | Objective = "rosenbrock"
     optimizer: str = "gd"
-    starts: tuple[tuple[float, ...], ...] = ((-1.5, 2.0),)
+    starts: np.ndarray = ((-1.5, 2.0),)
     epochs: int = 100
     hyperparams: tuple[tuple[str, Any], ...] = ()
     objective_params: tuple[tuple[str, float], ...] = ()
@@ -78,29 +93,54 @@ class RunConfig:
     seed: int = 0
     name: str = ""
 
+    def __post_init__(self):
+        object.__setattr__(self, "starts", _as_starts(self.starts))
+        for key in ("hyperparams", "objective_params"):
+            if not isinstance(getattr(self, key), tuple):
+                object.__setattr__(self, key, _freeze(getattr(self, key)))
+        if isinstance(self.objective, Objective):
+            object.__setattr__(self, "objective_params", _freeze(self.objective.params))
+
+    def _key(self) -> tuple:
+        return tuple(getattr(self, f.name) for f in dataclasses.fields(self) if f.name != "starts")
+
+    def __eq__(self, other) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key() and np.array_equal(self.starts, other.starts)
+
+    def __hash__(self) -> int:
+        return hash((self._key(), self.starts.shape, (self.starts + 0.0).tobytes()))  # + 0.0: −0.0 == 0.0
+
     @classmethod
-    def create(cls, objective: str = "rosenbrock", optimizer: str = "gd", starts=((-1.5, 2.0),),
+    def create(cls, objective: str | Objective = "rosenbrock", optimizer: str = "gd", starts=((-1.5, 2.0),),
                epochs: int = 100, hyperparams: Mapping[str, Any] | None = None,
                objective_params: Mapping[str, float] | None = None, **kw) -> "RunConfig":
         """Build a config from friendly types (dicts, arrays) and validate it."""
-        pts = np.atleast_2d(np.asarray(starts, dtype=float))
-        cfg = cls(objective=objective, optimizer=optimizer,
-                  starts=tuple(tuple(float(v) for v in row) for row in pts), epochs=int(epochs),
+        if isinstance(objective, Objective) and objective_params and \
+                dict(_freeze(objective_params)) != dict(objective.params):
+            raise ValueError("objective_params is for an objective given by name: an Objective instance "
+                             "carries its own parameters")
+        cfg = cls(objective=objective, optimizer=optimizer, starts=starts, epochs=int(epochs),
                   hyperparams=_freeze(hyperparams), objective_params=_freeze(objective_params), **kw)
         cfg.validate()
         return cfg
 
     def replace(self, **changes) -> "RunConfig":
-        for key in ("hyperparams", "objective_params"):
-            if key in changes and not isinstance(changes[key], tuple):
-                changes[key] = _freeze(changes[key])
         return dataclasses.replace(self, **changes)
 
     @property
     def hp(self) -> dict[str, Any]:
         return dict(self.hyperparams)
 
+    @property
+    def objective_spec(self) -> str:
+        """The objective's spec text (a name or ``"expr:<formula>"``), for labels and files."""
+        return self.objective if isinstance(self.objective, str) else self.objective.spec()
+
     def build_objective(self) -> Objective:
+        if isinstance(self.objective, Objective):
+            return self.objective
         return get_objective(self.objective, dict(self.objective_params))
 
     def build_optimizer(self) -> Optimizer:
@@ -116,19 +156,27 @@ class RunConfig:
             raise ValueError(f"epochs must be a whole number ≥ 0, got {self.epochs!r}")
         if self.tol is not None and not (math.isfinite(self.tol) and self.tol >= 0):
             raise ValueError(f"tol must be a number ≥ 0, got {self.tol!r}")
-        if not self.starts:
+        starts = self.starts
+        if starts.ndim != 2 or len(starts) == 0:
             raise ValueError("a run needs at least one start point")
-        for s in self.starts:
-            if len(s) != objective.dim:
-                raise ValueError(f"a start point needs {objective.dim} coordinates, got {len(s)}")
-            if not all(math.isfinite(v) for v in s):
-                raise ValueError(f"start point {s} is not finite")
+        if starts.shape[1] != objective.dim:
+            raise ValueError(f"a start point needs {objective.dim} coordinates, got {starts.shape[1]}")
+        bad = ~np.all(np.isfinite(starts), axis=1)
+        if bad.any():
+            row = tuple(starts[int(np.argmax(bad))].tolist())
+            raise ValueError(f"start point {row} is not finite")
+        optimizer.check_size(len(starts), objective.dim)
         return objective, optimizer, problem
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (for sessions). :meth:`from_dict` inverts it exactly."""
-        d = dataclasses.asdict(self)
-        d["starts"] = [list(s) for s in self.starts]
+        """A JSON-ready dict (for sessions). :meth:`from_dict` inverts it exactly.
+
+        The objective is saved as its spec; an objective the registry cannot restore by name raises
+        ValueError saying so.
+        """
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+        d["objective"] = objective_spec(self.objective)
+        d["starts"] = self.starts.tolist()
         d["hyperparams"] = dict(self.hyperparams)
         d["objective_params"] = dict(self.objective_params)
         return d

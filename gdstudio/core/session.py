@@ -43,7 +43,7 @@ import numpy as np
 
 from gdstudio import __version__
 from gdstudio.core.files import atomic_write
-from gdstudio.core.objectives import get_objective
+from gdstudio.core.objectives import Objective, get_objective, objective_spec
 from gdstudio.core.runs import RunConfig
 
 #: The value of the ``format`` key: what this file is.
@@ -84,9 +84,15 @@ class SessionRun:
 
 @dataclass(frozen=True)
 class Session:
-    """What a session file holds. ``objective`` is a spec (a built-in name or ``"expr:<formula>"``)."""
+    """What a session file holds.
 
-    objective: str
+    ``objective`` is an :class:`~gdstudio.core.objectives.Objective` instance or a spec (a built-in
+    name or ``"expr:<formula>"``) with ``objective_params``; an instance carries its own parameters.
+    Saving writes the spec; an objective the registry cannot restore by name cannot be saved
+    (:class:`SessionError` says so). A loaded session holds the spec.
+    """
+
+    objective: str | Objective
     objective_params: tuple[tuple[str, float], ...] = ()
     runs: tuple[SessionRun, ...] = ()
     view: Mapping[str, Any] = field(default_factory=dict)
@@ -95,6 +101,8 @@ class Session:
     def __post_init__(self):
         if isinstance(self.objective_params, Mapping):
             object.__setattr__(self, "objective_params", tuple(sorted(self.objective_params.items())))
+        if isinstance(self.objective, Objective):
+            object.__setattr__(self, "objective_params", tuple(sorted(self.objective.params.items())))
         object.__setattr__(self, "runs", tuple(self.runs))
 
     @property
@@ -109,7 +117,7 @@ def to_dict(session: Session) -> dict[str, Any]:
         "format": FORMAT,
         "version": VERSION,
         "app_version": str(session.app_version),
-        "objective": {"spec": session.objective, "params": dict(session.objective_params)},
+        "objective": {"spec": objective_spec(session.objective), "params": dict(session.objective_params)},
         "runs": [{"config": r.config.to_dict(), "colour": r.colour, "visible": bool(r.visible)}
                  for r in session.runs],
         "view": dict(session.view),
@@ -127,8 +135,8 @@ def _plain(o: Any) -> Any:
 
 def dumps(session: Session) -> str:
     """The session as JSON text. Raises :class:`SessionError` if it holds something JSON cannot say."""
-    d = to_dict(session)
     try:
+        d = to_dict(session)
         _check_value(d, "session")
         text = json.dumps(d, indent=2, ensure_ascii=False, allow_nan=False, default=_plain)
     except (TypeError, ValueError) as e:

@@ -9,7 +9,7 @@ user's store, or to the INI file named by the environment variable :data:`SETTIN
 they never touch the user's settings).
 
 ``Qt.AA_ShareOpenGLContexts`` must be set before any QApplication exists (pyqtgraph caches shader programs
-per class, not per context: without sharing, a second GL view renders black; PLATFORM.md #1).
+per class, not per context: without sharing, a second GL view renders black; docs/platform-notes.md, fact 1).
 """
 
 from __future__ import annotations

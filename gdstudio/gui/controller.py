@@ -4,7 +4,8 @@
 :class:`~gdstudio.gui.run_model.RunModel`. The engine's ``sig_ready`` (emitted in the worker thread) is
 connected to :meth:`RunController._on_ready`, which Qt runs in the GUI thread (queued connection); from
 there every signal of this class is emitted in the GUI thread, so tests can ``qtbot.waitSignal`` on
-``sig_run_finished`` safely (PLATFORM.md, pitfall 3).
+``sig_run_finished`` safely (a wait on a signal emitted in the worker thread would run its slot there:
+see docs/platform-notes.md, fact 3).
 """
 
 from __future__ import annotations

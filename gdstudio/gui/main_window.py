@@ -41,7 +41,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdstudio.core.export import write_csv
-from gdstudio.core.objectives import Objective
+from gdstudio.core.objectives import EXPR_PREFIX, Objective
 from gdstudio.core.runs import RunConfig, RunResult, Status
 from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import defaults
@@ -68,7 +68,7 @@ STATUS_TEXT = {
 def default_csv_name(config: RunConfig, *more: RunConfig) -> str:
     """``rosenbrock-momentum.csv``; a custom formula is called ``custom``. Several runs:
     ``booth-gd-3-runs.csv`` (one optimizer), ``booth-gd-momentum-adam.csv`` (a race)."""
-    obj = "custom" if config.objective.startswith("expr:") else config.objective
+    obj = "custom" if config.objective_spec.startswith(EXPR_PREFIX) else config.objective_spec
     opts = list(dict.fromkeys(c.optimizer for c in (config, *more)))
     if not more:
         name = f"{obj}-{config.optimizer}"
@@ -503,8 +503,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, run_id: int) -> None:
         e = self.model.get(run_id)
-        if e is not None and e.config.objective.startswith("expr:"):
-            self.remember_formula(e.config.objective[len("expr:"):])
+        if e is not None and e.config.objective_spec.startswith(EXPR_PREFIX):
+            self.remember_formula(e.config.objective_spec[len(EXPR_PREFIX):])
 
     def save_settings(self) -> bool:
         """Write what the window shows to its settings store (done on close); False without a store."""
@@ -533,7 +533,7 @@ class MainWindow(QMainWindow):
         return QSize(1440, 900)
 
     def closeEvent(self, event: QCloseEvent) -> None:
-        # Stop the worker before the widgets go: ask the loop to stop, quit(), wait() (PLATFORM.md #4).
+        # Stop the worker before the widgets go: ask the loop to stop, quit(), wait() (docs/platform-notes.md, fact 4).
         if not self._closing:
             try:
                 self.save_settings()

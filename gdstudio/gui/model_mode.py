@@ -47,8 +47,8 @@ from PySide6.QtWidgets import (
 from gdstudio.core.data import BUILTIN_DATASETS
 from gdstudio.core.files import atomic_write
 from gdstudio.core.landscape import DIRECTIONS, path_csv, slice_csv
-from gdstudio.core.models import MODELS, TITLES
-from gdstudio.core.optimizers import OPTIMIZERS, HyperParam, optimizer_class
+from gdstudio.core.models import MODEL_PARAMS, MODELS, TITLES
+from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class
 from gdstudio.core.training import CURVE_COLUMNS, TrainConfig, Training, build
 from gdstudio.gui import theme
 from gdstudio.gui.model_worker import ModelWorker, SliceRequest
@@ -62,13 +62,6 @@ MODEL_LR = {"gd": 0.1, "sign-gd": 0.001, "momentum": 0.05, "nesterov": 0.05, "ad
 RACE_TEXT = "gd:0.1, momentum:0.05, adam:0.01"
 SWEEP_TEXT = "0.03, 0.1, 0.3"
 BATCH_CHOICES = ("full", "32", "64", "128", "256")
-MODEL_SPECS = {
-    "reg": HyperParam("reg", 1e-3, 0.0, math.inf, doc="L2 strength λ on the weights (not the biases)", log=True,
-                      symbol="λ"),
-    "hidden": HyperParam("hidden", 32, 1, 4096, kind="int", doc="width of the hidden layer"),
-    "activation": HyperParam("activation", "relu", kind="choice", choices=("relu", "tanh"),
-                             doc="the hidden layer's non-linearity"),
-}
 
 
 def parse_pairs(text: str) -> list[tuple[str, float]]:
@@ -248,12 +241,7 @@ class ModelPanel(QScrollArea):
         self._on_optimizer()
 
     def _on_model(self) -> None:
-        kind = self.model_combo.currentData()
-        names = ("reg", "hidden", "activation") if kind == "mlp" else ("reg",)
-        specs = [MODEL_SPECS[n] for n in names]
-        if kind == "mlp":
-            specs[0] = HyperParam("reg", 1e-4, 0.0, math.inf, doc=MODEL_SPECS["reg"].doc, log=True, symbol="λ")
-        self.model_form.set_specs(specs)
+        self.model_form.set_specs(MODEL_PARAMS[self.model_combo.currentData()])
         self.sig_model_changed.emit()
 
     def _on_optimizer(self) -> None:

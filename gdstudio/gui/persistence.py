@@ -22,7 +22,7 @@ from PySide6.QtCore import QByteArray
 from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui import defaults
-from gdstudio.gui import settings as S
+from gdstudio.gui import settings as app_settings
 
 if TYPE_CHECKING:
     from gdstudio.gui.main_window import MainWindow
@@ -57,14 +57,14 @@ def unpack_splitters(window: "MainWindow", blob: bytes) -> None:
         pos += 4 + n
 
 
-def capture(window: "MainWindow", base: S.Settings) -> S.Settings:
+def capture(window: "MainWindow", base: app_settings.Settings) -> app_settings.Settings:
     """``base`` updated with what the window shows now."""
     panel = window.side_panel
     values: dict = dict(
         window_geometry=bytes(window.saveGeometry().data()),
         window_state=bytes(window.saveState().data()),
         splitter_state=pack_splitters(window),
-        speed=min(window.actions.speed.speed(), S.SPEED_RANGE[1]),
+        speed=min(window.actions.speed.speed(), app_settings.SPEED_RANGE[1]),
     )
     obj = window.objective
     if obj is not None:
@@ -92,7 +92,7 @@ def capture(window: "MainWindow", base: S.Settings) -> S.Settings:
     return dataclasses.replace(base, **values)
 
 
-def config_from_settings(s: S.Settings) -> RunConfig | None:
+def config_from_settings(s: app_settings.Settings) -> RunConfig | None:
     """The RunConfig the settings describe, or None if it does not validate any more."""
     try:
         cfg = RunConfig.create(s.objective, s.optimizer, starts=[s.start], epochs=s.epochs,
@@ -105,7 +105,7 @@ def config_from_settings(s: S.Settings) -> RunConfig | None:
         return None
 
 
-def restore(window: "MainWindow", s: S.Settings) -> None:
+def restore(window: "MainWindow", s: app_settings.Settings) -> None:
     """Give the window what the settings remember (geometry and layout first, then the controls)."""
     if s.window_geometry:
         window.restoreGeometry(QByteArray(s.window_geometry))
@@ -124,7 +124,7 @@ def restore(window: "MainWindow", s: S.Settings) -> None:
             window.set_objective(objective_with_title(cfg.objective, dict(cfg.objective_params), s.objective_title))
         except ValueError:
             pass
-    window.actions.speed.set_speed(math.inf if s.speed >= S.SPEED_RANGE[1] else s.speed)
+    window.actions.speed.set_speed(math.inf if s.speed >= app_settings.SPEED_RANGE[1] else s.speed)
 
 
 def remember_hyperparams(window: "MainWindow") -> None:

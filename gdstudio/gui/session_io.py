@@ -21,14 +21,14 @@ from typing import TYPE_CHECKING
 
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
-from gdstudio.core import session as S
+from gdstudio.core import session as sessions
 from gdstudio.core.objectives import EXPR_PREFIX, Objective, get_objective
 from gdstudio.core.runs import RunConfig
 
 if TYPE_CHECKING:
     from gdstudio.gui.main_window import MainWindow
 
-FILE_FILTER = f"gdstudio sessions (*{S.SUFFIX});;All files (*)"
+FILE_FILTER = f"gdstudio sessions (*{sessions.SUFFIX});;All files (*)"
 
 
 def objective_with_title(spec: str, params: dict, title: str = "") -> Objective:
@@ -44,10 +44,10 @@ def _title(objective: Objective | None) -> str:
     return objective.title if objective.title != objective.formula else ""
 
 
-def session_from_window(window: "MainWindow") -> S.Session:
+def session_from_window(window: "MainWindow") -> sessions.Session:
     """What the window shows, as a Session (runs in the model's order)."""
     obj = window.objective
-    runs = tuple(S.SessionRun(e.config.replace(name=e.label) if e.label else e.config, e.color.name(),
+    runs = tuple(sessions.SessionRun(e.config.replace(name=e.label) if e.label else e.config, e.color.name(),
                               bool(e.visible)) for e in window.model)
     view: dict = {}
     title = _title(obj)
@@ -60,21 +60,21 @@ def session_from_window(window: "MainWindow") -> S.Session:
     if getattr(window, "model_mode", None) is not None:  # the Model mode's trainings (gdstudio.gui.model_mode)
         view["model"] = window.model_mode.session_view()
     if obj is None:
-        raise S.SessionError("there is no objective to save")
-    return S.Session(obj.spec(), dict(obj.params), runs, view)
+        raise sessions.SessionError("there is no objective to save")
+    return sessions.Session(obj.spec(), dict(obj.params), runs, view)
 
 
 def save_session(window: "MainWindow", path: str | os.PathLike | None = None) -> bool:
     """Write the window's session to ``path`` (asked for when None); a failure gives a message box."""
     if path is None:
-        path, _ = QFileDialog.getSaveFileName(window, "Save session", "session" + S.SUFFIX, FILE_FILTER)
+        path, _ = QFileDialog.getSaveFileName(window, "Save session", "session" + sessions.SUFFIX, FILE_FILTER)
         if not path:
             return False
         if not Path(path).suffix:
-            path += S.SUFFIX
+            path += sessions.SUFFIX
     try:
-        S.save(path, session_from_window(window))
-    except S.SessionError as exc:
+        sessions.save(path, session_from_window(window))
+    except sessions.SessionError as exc:
         QMessageBox.warning(window, "Save session", f"Could not save the session:\n{exc}")
         return False
     except OSError as exc:
@@ -85,7 +85,7 @@ def save_session(window: "MainWindow", path: str | os.PathLike | None = None) ->
     return True
 
 
-def _prepare(session: S.Session) -> tuple[Objective, RunConfig | None, list[RunConfig], list[str], list[str],
+def _prepare(session: sessions.Session) -> tuple[Objective, RunConfig | None, list[RunConfig], list[str], list[str],
                                           list[bool]]:
     """Build and check everything a session needs before the window changes; raises SessionError."""
     view = dict(session.view)
@@ -98,19 +98,19 @@ def _prepare(session: S.Session) -> tuple[Objective, RunConfig | None, list[RunC
             try:
                 r.config.validate(obj if same else None)
             except ValueError as exc:
-                raise S.SessionError(f"run {i + 1} ({r.config.name or r.config.optimizer}): {exc}") from None
+                raise sessions.SessionError(f"run {i + 1} ({r.config.name or r.config.optimizer}): {exc}") from None
             configs.append(r.config)
-    except S.SessionError:
+    except sessions.SessionError:
         raise
     except (ValueError, TypeError, ArithmeticError) as exc:
-        raise S.SessionError(f"not a valid session: {exc}") from None
+        raise sessions.SessionError(f"not a valid session: {exc}") from None
     if "model" in view:  # the Model mode's part is checked before the window changes too
         from gdstudio.gui.model_mode import ModelMode
 
         try:
             ModelMode.check_session_view(view["model"])
         except ValueError as exc:
-            raise S.SessionError(f"not a valid session: {exc}") from None
+            raise sessions.SessionError(f"not a valid session: {exc}") from None
     panel = None
     if isinstance(view.get("panel"), dict):
         try:
@@ -122,7 +122,7 @@ def _prepare(session: S.Session) -> tuple[Objective, RunConfig | None, list[RunC
             [r.visible for r in session.runs])
 
 
-def apply_session(window: "MainWindow", session: S.Session) -> list[int]:
+def apply_session(window: "MainWindow", session: sessions.Session) -> list[int]:
     """Show ``session`` in ``window``: objective, panel, and every run started again. Raises SessionError
     (with the window unchanged) if the session does not fit."""
     obj, panel, configs, names, colours, visible = _prepare(session)
@@ -155,9 +155,9 @@ def open_session(window: "MainWindow", path: str | os.PathLike | None = None) ->
         if not path:
             return False
     try:
-        session = S.load(path)
+        session = sessions.load(path)
         n = len(apply_session(window, session))
-    except S.SessionError as exc:
+    except sessions.SessionError as exc:
         QMessageBox.warning(window, "Open session", f"Could not open {Path(path).name}:\n{exc}")
         return False
     except OSError as exc:

@@ -65,7 +65,7 @@ class Settings:
     hyperparams: dict[str, dict[str, Any]] = field(
         default_factory=lambda: {_DEFAULT.optimizer: dict(_DEFAULT.hyperparams)})
     epochs: int = _DEFAULT.epochs
-    start: tuple[float, float] = _DEFAULT.starts[0]
+    start: tuple[float, float] = tuple(_DEFAULT.starts[0].tolist())
     gradient: str = _DEFAULT.gradient
     fd_step: float | None = None
     speed: float = float(_first_launch.FIRST_SPEED)

@@ -44,11 +44,6 @@ def palette_of(widget: QWidget | None = None) -> QPalette:
     return app.palette() if app is not None else QPalette()
 
 
-def is_dark(widget: QWidget | None = None) -> bool:
-    pal = palette_of(widget)
-    return pal.color(QPalette.ColorRole.Window).lightness() < 128
-
-
 def chart_colors(widget: QWidget | None = None) -> tuple[QColor, QColor]:
     """(background, foreground) for a chart that should follow the desktop theme."""
     pal = palette_of(widget)

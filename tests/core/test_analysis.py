@@ -275,9 +275,10 @@ def test_bfgs_and_adam_state():
 
     c = cfg("rosenbrock", "adam", starts=((-1.5, 2.0),), epochs=30, lr=0.05)
     e = an.explain_step(c, 4)
-    step = e.derived["per-coordinate step ε/(√v̂+ϵ)"]
-    np.testing.assert_allclose(e.update, -e.derived["m̂"] * step, rtol=1e-10)
-    assert "derived:per-coordinate step ε/(√v̂+ϵ)" in e.vectors()
+    step = e.derived["step_size"]
+    np.testing.assert_allclose(e.update, -e.derived["m_hat"] * step, rtol=1e-10)
+    assert "derived:step_size" in e.vectors() and e.arrows["derived:step_size"] == "per-coordinate step ε/(√v̂+ϵ)"
+    assert ("per-coordinate step ε/(√v̂+ϵ)", ) == tuple(r[0] for r in e.summary() if r[0].startswith("per-coord"))
 
 
 def test_explainer_is_cached_and_lazy():

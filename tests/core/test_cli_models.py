@@ -68,7 +68,9 @@ def test_landscape_1d_and_epochs_zero(tmp_path):
     (["--batch-size", "some"], "'some' is not a whole number or 'full'"),
     (["--val", "1"], "must be in [0, 1)"),
     (["--param", "hidden=3"], "model 'svm' has no parameter 'hidden' (valid: reg)"),
-    (["--param", "reg=-1"], "reg=-1 is outside"),
+    (["--param", "reg=-1"], "reg must be in [0, ∞), got '-1'"),
+    (["--model", "mlp", "--param", "activation=sigmoid"], "activation must be one of relu, tanh, got 'sigmoid'"),
+    (["--model", "mlp", "--param", "hidden=2.5"], "hidden must be a whole number"),
     (["--set", "momentum=0.9"], "no hyperparameter 'momentum'"),
     (["--dataset", "nowhere.csv"], "unknown dataset 'nowhere.csv'"),
     (["--init", "ones"], "invalid choice: 'ones'"),
@@ -124,5 +126,5 @@ def test_list_names_models_and_datasets(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "Models (gdstudio train / landscape --model NAME" in out
-    for name in ("svm", "softmax", "mlp", "hidden=32", "activation=tanh", "breast-cancer"):
+    for name in ("svm", "softmax", "mlp", "hidden=32", "activation=relu  in one of relu, tanh", "breast-cancer"):
         assert name in out

@@ -24,9 +24,29 @@ RANDOM = [n for n, c in OPTIMIZERS.items() if c.stochastic]
 
 # --- registry and specs ----------------------------------------------------------------------------
 def test_registry_holds_every_method_in_menu_order():
-    assert ALL == ["gd", "sign-gd", "line-search", "momentum", "nesterov", "adagrad", "rmsprop", "adam",
-                   "adamw", "newton", "bfgs", "random-search", "random-local-search"]
-    assert RANDOM == ["random-search", "random-local-search"]
+    """Every optimizer class of the package is registered under its own name, and the menu shows plain
+    gradient descent first, then first-order methods, then those with a curvature model, then random ones."""
+    import importlib
+    import inspect
+    import pkgutil
+
+    import gdstudio.core.optimizers as pkg
+    from gdstudio.core.optimizers import Optimizer
+
+    defined = set()
+    for info in pkgutil.iter_modules(pkg.__path__):
+        mod = importlib.import_module(f"{pkg.__name__}.{info.name}")
+        defined |= {c for _, c in inspect.getmembers(mod, inspect.isclass)
+                    if issubclass(c, Optimizer) and c is not Optimizer and c.__module__ == mod.__name__}
+    assert defined == set(OPTIMIZERS.values())
+    assert all(OPTIMIZERS[name].name == name for name in ALL)
+
+    def family(cls) -> int:
+        return 2 if cls.stochastic else 1 if cls.curvature is not Optimizer.curvature else 0
+
+    families = [family(OPTIMIZERS[n]) for n in ALL]
+    assert ALL[0] == "gd" and families == sorted(families) and set(families) == {0, 1, 2}
+    assert RANDOM == [n for n in ALL if family(OPTIMIZERS[n]) == 2]
 
 
 @pytest.mark.parametrize("name", ALL)

@@ -101,7 +101,7 @@ def test_run_reproduces_torch_through_the_runner():
     """The same numbers come out of the run loop (with several starts at once)."""
     case = next(c for c in DATA["cases"] if c["optimizer"] == "adam" and c["hyperparams"].get("amsgrad"))
     obj = OBJECTIVES[case["objective"]]()
-    cfg = RunConfig.create("sphere", "adam", starts=[case["start"], [0.5, 0.5]], epochs=DATA["steps"],
+    cfg = RunConfig.create(obj, "adam", starts=[case["start"], [0.5, 0.5]], epochs=DATA["steps"],
                            hyperparams=case["hyperparams"])
-    res = run(cfg, objective=obj)
+    res = run(cfg)
     assert_same_path(res[0].x, np.array(case["x"]))

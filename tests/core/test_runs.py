@@ -1,5 +1,6 @@
 """The run machinery: rows, statuses, vectorised starts, cancellation, config round trips."""
 
+import dataclasses
 import math
 
 import numpy as np
@@ -62,8 +63,8 @@ class Cliff(Objective2D):
 
 
 def test_non_finite_rows_are_not_kept():
-    c = cfg(objective="sphere", hyperparams={"lr": 1.0}, epochs=10)
-    r = Run(c, objective=Cliff())
+    c = cfg(objective=Cliff(), hyperparams={"lr": 1.0}, epochs=10)
+    r = Run(c)
     rec = Recorder(r)
     for step in r:
         rec.add(step)
@@ -139,6 +140,7 @@ def test_iteration_and_collection_agree():
     (dict(gradient="symbolic"), "unknown gradient source"),
     (dict(gradient="central", fd_step=-1.0), "positive"),
     (dict(tol=-1.0), "tol must be"),
+    (dict(starts=[]), "at least one start point"),
 ])
 def test_bad_configs_name_the_problem(bad, message):
     with pytest.raises(ValueError, match=message):
@@ -147,8 +149,10 @@ def test_bad_configs_name_the_problem(bad, message):
 
 def test_config_is_immutable_and_round_trips():
     c = cfg(starts=[(0.1, 0.2), (3, 4)], tol=1e-5, seed=7, name="a")
-    with pytest.raises(Exception):
+    with pytest.raises(dataclasses.FrozenInstanceError):
         c.epochs = 3
+    with pytest.raises(ValueError, match="read-only"):
+        c.starts[0, 0] = 9.0
     again = RunConfig.from_dict(c.to_dict())
     assert again == c and hash(again) == hash(c)
     with pytest.raises(ValueError, match="unknown run setting"):

@@ -11,7 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gdstudio import __version__
-from gdstudio.core import session as S
+from gdstudio.core import session as sessions
 from gdstudio.core.runs import RunConfig, run
 from gdstudio.core.session import Session, SessionError, SessionRun
 
@@ -31,8 +31,8 @@ def make_session() -> Session:
 
 def test_round_trip_reproduces_runs_bit_for_bit(tmp_path):
     s = make_session()
-    path = S.save(tmp_path / "a.gdsession", s)
-    loaded = S.load(path)
+    path = sessions.save(tmp_path / "a.gdsession", s)
+    loaded = sessions.load(path)
     assert loaded == s
     assert loaded.runs[0].config.hp["lr"] == LR
     for before, after in zip(s.runs, loaded.runs):
@@ -47,15 +47,15 @@ def test_formula_objective_round_trip(tmp_path):
     cfg = RunConfig.create("expr:sin(x)*y + x**2/10", "adam", [[1.1, -0.7]], epochs=30,
                            hyperparams={"lr": 0.05})
     s = Session("expr:sin(x)*y + x**2/10", runs=(SessionRun(cfg, "#ABCDEF"),))
-    loaded = S.load(S.save(tmp_path / "f.gdsession", s))
+    loaded = sessions.load(sessions.save(tmp_path / "f.gdsession", s))
     assert loaded == s
     assert run(loaded.runs[0].config)[0].x.tobytes() == run(cfg)[0].x.tobytes()
 
 
 def test_file_is_versioned_json_with_app_version(tmp_path):
-    path = S.save(tmp_path / "a.gdsession", make_session())
+    path = sessions.save(tmp_path / "a.gdsession", make_session())
     d = json.loads(path.read_text(encoding="utf-8"))
-    assert d["format"] == "gdstudio-session" and d["version"] == S.VERSION == 1
+    assert d["format"] == "gdstudio-session" and d["version"] == sessions.VERSION == 1
     assert d["app_version"] == __version__
     assert d["runs"][0]["config"]["starts"][0] == list(START)
     assert d["runs"][1]["visible"] is False
@@ -64,25 +64,25 @@ def test_file_is_versioned_json_with_app_version(tmp_path):
 def test_numpy_scalars_are_saved_as_plain_numbers():
     cfg = RunConfig.create("sphere", "gd", [[1.0, 2.0]], epochs=2, hyperparams={"lr": np.float32(0.25)})
     s = Session("sphere", runs=(SessionRun(cfg),), view={"zoom": np.float64(1.5), "size": np.int64(3)})
-    loaded = S.loads(S.dumps(s))
+    loaded = sessions.loads(sessions.dumps(s))
     assert loaded.runs[0].config.hp["lr"] == 0.25
     assert loaded.view == {"zoom": 1.5, "size": 3}
 
 
 def test_unsaveable_view_is_refused_without_touching_the_file(tmp_path):
-    path = S.save(tmp_path / "a.gdsession", make_session())
+    path = sessions.save(tmp_path / "a.gdsession", make_session())
     before = path.read_bytes()
     bad = Session("sphere", view={"x": float("nan")})
     with pytest.raises(SessionError, match="finite"):
-        S.save(path, bad)
+        sessions.save(path, bad)
     with pytest.raises(SessionError, match="cannot save"):
-        S.save(path, Session("sphere", view={"x": object()}))
+        sessions.save(path, Session("sphere", view={"x": object()}))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["a.gdsession"]  # no temporary file left behind
 
 
 def test_failed_write_leaves_existing_file(tmp_path, monkeypatch):
-    path = S.save(tmp_path / "a.gdsession", make_session())
+    path = sessions.save(tmp_path / "a.gdsession", make_session())
     before = path.read_bytes()
 
     def boom(*a):
@@ -90,13 +90,13 @@ def test_failed_write_leaves_existing_file(tmp_path, monkeypatch):
 
     monkeypatch.setattr(os, "replace", boom)
     with pytest.raises(OSError, match="disk full"):
-        S.save(path, Session("sphere"))
+        sessions.save(path, Session("sphere"))
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["a.gdsession"]
 
 
 def valid_dict() -> dict:
-    return json.loads(S.dumps(make_session()))
+    return json.loads(sessions.dumps(make_session()))
 
 
 def _set(d, keys, value):
@@ -144,7 +144,7 @@ def test_bad_values_give_a_clear_session_error(keys, value, message):
     d = valid_dict()
     _set(d, keys, value)
     with pytest.raises(SessionError, match=message):
-        S.from_dict(d)
+        sessions.from_dict(d)
 
 
 @pytest.mark.parametrize("keys", [("format",), ("version",), ("objective",), ("runs",), ("objective", "spec"),
@@ -154,7 +154,7 @@ def test_missing_keys_give_a_clear_session_error(keys):
     d = valid_dict()
     _del(d, keys)
     with pytest.raises(SessionError):
-        S.from_dict(d)
+        sessions.from_dict(d)
 
 
 @pytest.mark.parametrize("text, message", [
@@ -168,15 +168,15 @@ def test_garbage_files(tmp_path, text, message):
     path = tmp_path / "bad.gdsession"
     path.write_bytes(text)
     with pytest.raises(SessionError, match=message):
-        S.load(path)
+        sessions.load(path)
 
 
 @pytest.mark.parametrize("token", ["NaN", "Infinity", "-Infinity", "1e999"])
 def test_non_finite_numbers_are_refused(token):
-    text = S.dumps(make_session()).replace(repr(LR), token, 1)
+    text = sessions.dumps(make_session()).replace(repr(LR), token, 1)
     assert token in text
     with pytest.raises(SessionError, match="finite"):
-        S.loads(text)
+        sessions.loads(text)
 
 
 def test_newer_version_names_both_versions():
@@ -185,9 +185,9 @@ def test_newer_version_names_both_versions():
     d["app_version"] = "9.0.0"
     d["runs"] = "a shape this version does not know"
     with pytest.raises(SessionError) as info:
-        S.from_dict(d)
+        sessions.from_dict(d)
     msg = str(info.value)
-    assert "newer gdstudio (9.0.0" in msg and "format 7" in msg and f"up to {S.VERSION}" in msg
+    assert "newer gdstudio (9.0.0" in msg and "format 7" in msg and f"up to {sessions.VERSION}" in msg
     assert "Update gdstudio" in msg
 
 
@@ -205,7 +205,7 @@ json_values = st.recursive(
 @given(st.binary(max_size=200))
 def test_random_bytes_only_raise_session_error(data):
     try:
-        S.loads(data)
+        sessions.loads(data)
     except SessionError:
         pass
 
@@ -214,7 +214,7 @@ def test_random_bytes_only_raise_session_error(data):
 @given(json_values)
 def test_random_json_only_raises_session_error(value):
     with pytest.raises(SessionError):
-        S.from_dict(value)
+        sessions.from_dict(value)
 
 
 _PATHS = [("format",), ("version",), ("app_version",), ("objective",), ("objective", "spec"),
@@ -233,8 +233,8 @@ def test_mutated_sessions_load_or_raise_session_error(changes):
         except (KeyError, IndexError, TypeError):
             pass  # an earlier change removed the parent
     try:
-        s = S.from_dict(d)
+        s = sessions.from_dict(d)
     except SessionError:
         return
     # what loads must save and load back unchanged
-    assert S.loads(S.dumps(s)) == s
+    assert sessions.loads(sessions.dumps(s)) == s

@@ -1,7 +1,7 @@
 """GUI test fixtures. Qt is imported here only (tests/core never imports this file).
 
 ``Qt.AA_ShareOpenGLContexts`` must be set before pytest-qt creates the QApplication, or the second GL view
-of the session renders black (PLATFORM.md, pitfall 1).
+of the session renders black (docs/platform-notes.md, fact 1).
 """
 
 from __future__ import annotations

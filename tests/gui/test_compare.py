@@ -81,7 +81,7 @@ def test_race_configs_keep_the_start_and_take_each_optimizer_settings():
     assert [c.name for c in cfgs] == ["gd", "adam", "newton"]
     assert [c.optimizer for c in cfgs] == ["gd", "adam", "newton"]
     assert cfgs[1].hp == {"lr": 0.5} and cfgs[2].hp == {}
-    assert all(c.starts == BOOTH.starts and c.epochs == BOOTH.epochs for c in cfgs)
+    assert all(np.array_equal(c.starts, BOOTH.starts) and c.epochs == BOOTH.epochs for c in cfgs)
     with pytest.raises(ValueError, match="adam"):
         race_configs(BOOTH, [("adam", {"lr": -1})])
     with pytest.raises(ValueError, match="at least one"):

@@ -233,3 +233,17 @@ def test_hidden_tabs_are_filled_when_opened(make_window, qtbot):
     assert num(sw.picture.gradcheck.error_central, 3) in ins.pages["Gradient check"].text.text()
     sw.timeline.select(3)  # a new step: the open tab is redrawn at once
     assert num(an.explain_step(c, 3).gradient[0], 10) in ins.pages["Gradient check"].text.text()
+
+
+def test_the_step_tab_shows_the_optimizers_derived_quantities_by_their_labels(make_window, qtbot):
+    c = cfg("rosenbrock", "adam", (-1.5, 2.0), 20, lr=0.05)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(4)
+    e = an.explain_step(c, 4)
+    text = sw.inspector.tab_text("Step")
+    assert "per-coordinate step ε/(√v̂+ϵ)" in text and vec(e.derived["step_size"]) in text
+    assert "step_size" not in text and "m_hat" not in text  # stable keys are for code, labels for people
+    arrows = {a.key: a for a in sw.picture.arrows}
+    assert {"derived:m_hat", "derived:step_size"} <= set(arrows)

@@ -14,7 +14,7 @@ from PySide6.QtCore import QSettings
 
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui import defaults
-from gdstudio.gui import settings as S
+from gdstudio.gui import settings as app_settings
 from gdstudio.gui.main_window import MainWindow
 
 pytestmark = pytest.mark.gui
@@ -44,7 +44,7 @@ def shown_config(w: MainWindow) -> RunConfig:
 
 def test_settings_round_trip_through_the_window(open_window, tmp_path, qtbot):
     ini = str(tmp_path / "settings.ini")
-    w = open_window(S.open_store(ini))
+    w = open_window(app_settings.open_store(ini))
     assert shown_config(w).objective == defaults.FIRST_OBJECTIVE  # nothing stored yet: first launch
     cfg = RunConfig.create("booth", "adam", starts=[(2.5, -1.0)], epochs=321,
                            hyperparams={"lr": 0.05, "beta1": 0.8}, gradient="central", fd_step=0.001)
@@ -57,10 +57,10 @@ def test_settings_round_trip_through_the_window(open_window, tmp_path, qtbot):
     w.close()
     assert os.path.getsize(ini) > 0
 
-    w2 = open_window(S.open_store(ini))
+    w2 = open_window(app_settings.open_store(ini))
     got = shown_config(w2)
-    assert (got.objective, got.optimizer, got.starts, got.epochs, got.gradient, got.fd_step) == \
-        ("booth", "adam", ((2.5, -1.0),), 321, "central", 0.001)
+    assert (got.objective, got.optimizer, got.starts.tolist(), got.epochs, got.gradient, got.fd_step) == \
+        ("booth", "adam", [[2.5, -1.0]], 321, "central", 0.001)
     assert got.hp["lr"] == 0.05 and got.hp["beta1"] == 0.8
     assert w2.objective.name == "booth"
     assert w2.actions.speed.speed() == 50
@@ -70,7 +70,7 @@ def test_settings_round_trip_through_the_window(open_window, tmp_path, qtbot):
 
 def test_custom_formula_name_domain_and_recent_are_restored(open_window, tmp_path, qtbot):
     ini = str(tmp_path / "settings.ini")
-    w = open_window(S.open_store(ini))
+    w = open_window(app_settings.open_store(ini))
     field = w.side_panel.formula_field
     combo = w.side_panel.objective_combo
     with qtbot.waitSignal(w.sig_objective_changed, timeout=10000):
@@ -84,7 +84,7 @@ def test_custom_formula_name_domain_and_recent_are_restored(open_window, tmp_pat
     w.actions.speed.set_speed(math.inf)
     w.close()
 
-    w2 = open_window(S.open_store(ini))
+    w2 = open_window(app_settings.open_store(ini))
     obj = w2.objective
     assert obj.spec() == "expr:sin(x)*sin(y) + 0.05*(x^2 + y^2)" and obj.title == "egg crate"
     assert obj.domain[0] == (-3.0, 5.0)
@@ -100,13 +100,14 @@ def test_custom_formula_name_domain_and_recent_are_restored(open_window, tmp_pat
 def test_corrupt_store_gives_the_defaults(open_window, tmp_path, garbage):
     ini = tmp_path / "settings.ini"
     ini.write_bytes(garbage)
-    w = open_window(S.open_store(str(ini)))
+    w = open_window(app_settings.open_store(str(ini)))
     cfg = shown_config(w)
     first = defaults.first_config()
-    assert (cfg.objective, cfg.optimizer, cfg.starts) == (first.objective, first.optimizer, first.starts)
+    assert (cfg.objective, cfg.optimizer, cfg.starts.tolist()) == (first.objective, first.optimizer,
+                                                                   first.starts.tolist())
     assert w.isVisible()
     w.close()  # saving over the damaged file works
-    assert S.load(S.open_store(str(ini))).optimizer == first.optimizer
+    assert app_settings.load(app_settings.open_store(str(ini))).optimizer == first.optimizer
 
 
 def test_a_stored_formula_that_no_longer_parses_gives_the_defaults(open_window, tmp_path):
@@ -114,7 +115,7 @@ def test_a_stored_formula_that_no_longer_parses_gives_the_defaults(open_window, 
     store = QSettings(ini, QSettings.Format.IniFormat)
     store.setValue("problem/objective", '"expr:x^^2"')
     store.sync()
-    w = open_window(S.open_store(ini))
+    w = open_window(app_settings.open_store(ini))
     assert shown_config(w).objective == defaults.FIRST_OBJECTIVE
 
 
@@ -134,7 +135,7 @@ def test_quit_after_shows_the_window_and_exits_zero(tmp_path):
     assert "Traceback" not in proc.stderr, proc.stderr[-2000:]
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the window was really shown
     # closing saved the settings to the store named by the environment, not the user's
-    assert S.load(S.open_store(str(tmp_path / "s.ini"))).window_geometry
+    assert app_settings.load(app_settings.open_store(str(tmp_path / "s.ini"))).window_geometry
 
 
 def test_command_line_opens_a_session(tmp_path):
@@ -149,12 +150,13 @@ def test_command_line_opens_a_session(tmp_path):
     proc = subprocess.run([sys.executable, "-m", "gdstudio", str(path), "--quit-after", "2"], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=90)
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert S.load(S.open_store(str(ini))).objective == "booth"  # the window showed the session's objective
+    # the window showed the session's objective
+    assert app_settings.load(app_settings.open_store(str(ini))).objective == "booth"
 
 
 def test_each_optimizer_keeps_its_hyperparameters(open_window, tmp_path):
     ini = str(tmp_path / "settings.ini")
-    w = open_window(S.open_store(ini))
+    w = open_window(app_settings.open_store(ini))
     panel = w.side_panel
     combo = panel.optimizer_combo
     combo.setCurrentIndex(combo.findData("gd"))
@@ -167,7 +169,7 @@ def test_each_optimizer_keeps_its_hyperparameters(open_window, tmp_path):
     assert panel.hp_form.values()["lr"] == 0.125
     combo.setCurrentIndex(combo.findData("adam"))
     w.close()
-    w2 = open_window(S.open_store(ini))
+    w2 = open_window(app_settings.open_store(ini))
     assert w2.side_panel.optimizer_name() == "adam"
     w2.side_panel.optimizer_combo.setCurrentIndex(w2.side_panel.optimizer_combo.findData("gd"))
     assert w2.side_panel.hp_form.values()["lr"] == 0.125

@@ -122,16 +122,32 @@ def test_remove_button_delete_key_and_remove_all(window, qtbot):
     assert "Ready" in window.status_label.text()
 
 
-def test_removing_a_run_still_going_stops_it(window, qtbot):
+def test_removing_a_run_still_going_stops_it(window, qtbot, monkeypatch):
+    engine = window.controller.engine
+    delivered = []
+    real_take = engine.take
+
+    def take():  # keep what the worker delivers, to replay a batch of the removed run below
+        items = real_take()
+        delivered.extend(items)
+        return items
+
+    monkeypatch.setattr(engine, "take", take)
     window.actions.speed.set_speed(200)
     window.side_panel.epochs_spin.setValue(1_000_000)
     window.side_panel.hp_form.set_value("lr", 1e-4)
     [slow] = window.run()
     qtbot.waitUntil(lambda: len(window.model.get(slow)) > 2, timeout=5000)
     window.remove_runs([slow])
-    assert slow not in window.model and not window.controller.busy
-    qtbot.wait(100)  # batches still on their way are dropped
-    assert slow not in window.model and window.controller.engine.active_ids() == []
+    assert slow not in window.model and not window.controller.busy and engine.active_ids() == []
+    others = [e.run_id for e in window.model]
+    # A batch of the removed run still on its way (sent before the worker saw the cancel) arrives: dropped.
+    stale = next(it for it in delivered if isinstance(it, StepBatch) and it.run_id == slow)
+    engine._outbox.append(stale)
+    engine.sig_ready.emit()
+    qtbot.waitUntil(lambda: not engine._outbox, timeout=5000)
+    assert delivered[-1] is stale  # it was taken by the window...
+    assert slow not in window.model and [e.run_id for e in window.model] == others  # ...and dropped
 
 
 def test_rename_changes_legend_and_export_and_stays_distinct(window, qtbot, tmp_path):
@@ -165,7 +181,7 @@ def test_run_adds_a_run_and_a_click_restarts_only_the_runs_going(window, qtbot):
     assert done in window.model and window.model.get(done).status == Status.COMPLETED  # finished runs stay
     new = [e for e in window.model if e.run_id != done]
     assert [e.label for e in new] == ["gd", "adam"] and [e.color.name() for e in new] == colors
-    assert all(e.config.starts == ((4.0, -2.0),) for e in new)
+    assert all(e.config.starts.tolist() == [[4.0, -2.0]] for e in new)
     assert not set(going) & {e.run_id for e in window.model}
     window.reset()
     assert len(window.model) == 0

@@ -10,7 +10,7 @@ import pytest
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMessageBox
 
-from gdstudio.core import session as S
+from gdstudio.core import session as sessions
 from gdstudio.core.runs import RunConfig, run
 
 pytestmark = pytest.mark.gui
@@ -142,9 +142,9 @@ def test_missing_file_and_unwritable_place(window, tmp_path, warnings_shown):
 
 
 def test_session_with_a_hand_written_colour_and_no_panel(make_window, qtbot, tmp_path):
-    s = S.Session("sphere", runs=(S.SessionRun(RunConfig.create("sphere", "gd", [[1.0, 2.0]], epochs=5),
+    s = sessions.Session("sphere", runs=(sessions.SessionRun(RunConfig.create("sphere", "gd", [[1.0, 2.0]], epochs=5),
                                                "#ff0000", True),))
-    path = S.save(tmp_path / "hand.gdsession", s)
+    path = sessions.save(tmp_path / "hand.gdsession", s)
     w = make_window()
     with qtbot.waitSignal(w.sig_all_finished, timeout=20000):
         assert w.open_session(str(path))

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 pytest.importorskip("PySide6.QtCore")
 from PySide6.QtCore import QByteArray, QSettings  # noqa: E402
 
-from gdstudio.gui import settings as S  # noqa: E402
+from gdstudio.gui import settings as app_settings  # noqa: E402
 from gdstudio.gui.settings import Settings  # noqa: E402
 
 
@@ -39,18 +39,18 @@ def custom() -> Settings:
 
 
 def test_defaults_when_nothing_is_stored(ini):
-    assert S.load(S.open_store(ini)) == Settings()
+    assert app_settings.load(app_settings.open_store(ini)) == Settings()
 
 
 def test_round_trip(ini):
     s = custom()
-    assert S.save(s, S.open_store(ini))
-    loaded = S.load(S.open_store(ini))
+    assert app_settings.save(s, app_settings.open_store(ini))
+    loaded = app_settings.load(app_settings.open_store(ini))
     assert loaded == s
     assert loaded.hyperparams_for("gd") == {"lr": 0.030000000000000002}
     assert loaded.hyperparams_for("nope") == {}
     assert isinstance(loaded.window_geometry, bytes) and isinstance(loaded.start, tuple)
-    assert json.loads(S.open_store(ini).value(S.VERSION_KEY)) == S.SCHEMA_VERSION
+    assert json.loads(app_settings.open_store(ini).value(app_settings.VERSION_KEY)) == app_settings.SCHEMA_VERSION
 
 
 def test_recent_formulas_most_recent_first_at_most_ten():
@@ -59,7 +59,7 @@ def test_recent_formulas_most_recent_first_at_most_ten():
         s = s.with_recent_formula(f"x**{i}")
     s = s.with_recent_formula("x**5")
     assert s.recent_formulas[0] == "x**5"
-    assert len(s.recent_formulas) == S.MAX_RECENT
+    assert len(s.recent_formulas) == app_settings.MAX_RECENT
     assert s.recent_formulas.count("x**5") == 1
     assert s.recent_formulas[1] == "x**11"
 
@@ -84,51 +84,51 @@ def test_recent_formulas_most_recent_first_at_most_ten():
 ])
 def test_one_bad_key_falls_back_alone(ini, key, raw):
     s = custom()
-    S.save(s, S.open_store(ini))
-    store = S.open_store(ini)
+    app_settings.save(s, app_settings.open_store(ini))
+    store = app_settings.open_store(ini)
     store.setValue(key, raw)
     store.sync()
-    loaded = S.load(S.open_store(ini))
-    name = next(n for n, (k, _) in S._JSON_FIELDS.items() if k == key)
+    loaded = app_settings.load(app_settings.open_store(ini))
+    name = next(n for n, (k, _) in app_settings._JSON_FIELDS.items() if k == key)
     assert getattr(loaded, name) == getattr(Settings(), name)  # that key: its default
-    for other in S._JSON_FIELDS:
+    for other in app_settings._JSON_FIELDS:
         if other != name:
             assert getattr(loaded, other) == getattr(s, other)  # the others: kept
     assert loaded.window_geometry == s.window_geometry
 
 
 def test_bad_entries_inside_a_key_are_dropped_one_by_one(ini):
-    store = S.open_store(ini)
+    store = app_settings.open_store(ini)
     store.setValue("optimizer/hyperparams", json.dumps(
         {"gd": {"lr": 0.2, "momentum": 0.9}, "sign-gd": {"lr": -1}, "unknown-opt": {"lr": 1}}))
     store.setValue("problem/recent_formulas", json.dumps(["a", 3, "", "a", "b"]))
     store.setValue("window/geometry", "not bytes")
     store.sync()
-    loaded = S.load(S.open_store(ini))
+    loaded = app_settings.load(app_settings.open_store(ini))
     assert loaded.hyperparams == {"gd": {"lr": 0.2}, "sign-gd": {}}
     assert loaded.recent_formulas == ["a", "b"]
     assert loaded.window_geometry == b""
 
 
 def test_older_or_missing_version_loads_what_still_fits(ini):
-    S.save(custom(), S.open_store(ini))
-    store = S.open_store(ini)
-    store.setValue(S.VERSION_KEY, "0")
+    app_settings.save(custom(), app_settings.open_store(ini))
+    store = app_settings.open_store(ini)
+    store.setValue(app_settings.VERSION_KEY, "0")
     store.setValue("run/speed", "true")  # an old type
     store.remove("gradient/source")      # an old store without this key
     store.sync()
-    loaded = S.load(S.open_store(ini))
+    loaded = app_settings.load(app_settings.open_store(ini))
     assert loaded.speed == Settings().speed and loaded.gradient == Settings().gradient
     assert loaded.optimizer == "sign-gd"
-    store.remove(S.VERSION_KEY)
+    store.remove(app_settings.VERSION_KEY)
     store.setValue("run/speed", "[]")
     store.sync()
-    assert S.load(S.open_store(ini)).optimizer == "sign-gd"
+    assert app_settings.load(app_settings.open_store(ini)).optimizer == "sign-gd"
 
 
 def test_migrations_run_for_older_versions(ini, monkeypatch):
-    store = S.open_store(ini)
-    store.setValue(S.VERSION_KEY, "0")
+    store = app_settings.open_store(ini)
+    store.setValue(app_settings.VERSION_KEY, "0")
     store.setValue("run/speed", json.dumps(-5))  # say version 0 stored slow-motion as negative speed
     store.sync()
 
@@ -136,47 +136,47 @@ def test_migrations_run_for_older_versions(ini, monkeypatch):
         raw["speed"] = abs(raw["speed"])
         return raw
 
-    monkeypatch.setitem(S.MIGRATIONS, 0, v0_to_v1)
-    assert S.load(S.open_store(ini)).speed == 5.0
+    monkeypatch.setitem(app_settings.MIGRATIONS, 0, v0_to_v1)
+    assert app_settings.load(app_settings.open_store(ini)).speed == 5.0
 
 
 def test_newer_version_is_read_key_by_key(ini):
-    S.save(custom(), S.open_store(ini))
-    store = S.open_store(ini)
-    store.setValue(S.VERSION_KEY, "99")
+    app_settings.save(custom(), app_settings.open_store(ini))
+    store = app_settings.open_store(ini)
+    store.setValue(app_settings.VERSION_KEY, "99")
     store.setValue("some/future_key", "1")
     store.sync()
-    assert S.load(S.open_store(ini)) == custom()
+    assert app_settings.load(app_settings.open_store(ini)) == custom()
 
 
 def test_literally_corrupt_file(ini):
     with open(ini, "wb") as f:
         f.write(os.urandom(512) + b"\n[problem]\nobjective=\"booth\n[window]\ngeometry=@ByteArray(\\x\n\x00\xff")
-    loaded = S.load(S.open_store(ini))
+    loaded = app_settings.load(app_settings.open_store(ini))
     assert isinstance(loaded, Settings)
     assert loaded.objective == Settings().objective
     # and saving over it gives a good store again
-    assert S.save(custom(), S.open_store(ini))
-    assert S.load(S.open_store(ini)) == custom()
+    assert app_settings.save(custom(), app_settings.open_store(ini))
+    assert app_settings.load(app_settings.open_store(ini)) == custom()
 
 
 def test_unsaveable_value_keeps_the_stored_one(ini, caplog):
-    S.save(custom(), S.open_store(ini))
+    app_settings.save(custom(), app_settings.open_store(ini))
     bad = custom()
     bad.speed = float("nan")
-    S.save(bad, S.open_store(ini))
-    assert S.load(S.open_store(ini)).speed == custom().speed
+    app_settings.save(bad, app_settings.open_store(ini))
+    assert app_settings.load(app_settings.open_store(ini)).speed == custom().speed
     assert "run/speed not saved" in caplog.text
 
 
 @hsettings(max_examples=60, deadline=None)
-@given(st.dictionaries(st.sampled_from([k for k, _ in S._JSON_FIELDS.values()] + [S.VERSION_KEY,
+@given(st.dictionaries(st.sampled_from([k for k, _ in app_settings._JSON_FIELDS.values()] + [app_settings.VERSION_KEY,
                                                                                   "window/geometry"]),
                        st.text(max_size=30) | st.binary(max_size=30).map(QByteArray), max_size=6))
 def test_any_stored_values_load(tmp_path_factory, stored):
     path = str(tmp_path_factory.mktemp("ini") / "s.ini")
-    store = S.open_store(path)
+    store = app_settings.open_store(path)
     for k, v in stored.items():
         store.setValue(k, v)
     store.sync()
-    assert isinstance(S.load(S.open_store(path)), Settings)
+    assert isinstance(app_settings.load(app_settings.open_store(path)), Settings)

@@ -105,7 +105,13 @@ CLOSE_SCRIPT = textwrap.dedent("""
     w.show()
     w.controller.set_speed(float("inf"))
     w.run()
-    QTimer.singleShot(1000, w.close)
+    def close_once_going():  # close mid-run: once the window has received some steps, however loaded the machine
+        if len(w.model.latest()) > 50:
+            print("going", w.controller.busy, flush=True)
+            w.close()
+        else:
+            QTimer.singleShot(20, close_once_going)
+    QTimer.singleShot(20, close_once_going)
     code = app.exec()
     print("steps", len(w.model.latest()), "busy", w.controller.busy, flush=True)
     sys.exit(code)
@@ -120,5 +126,6 @@ def test_closing_during_a_million_epoch_run_exits_cleanly(tmp_path):
                           timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "QThread: Destroyed" not in proc.stderr
+    assert "going True" in proc.stdout  # the window was closed while the run was going
     steps = int(proc.stdout.split("steps")[1].split()[0])
-    assert 1 < steps < 1_000_001  # it ran, and it was stopped long before the end
+    assert 50 < steps < 100_000  # it ran, and it was stopped long before its 1,000,000 epochs

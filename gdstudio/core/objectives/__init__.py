@@ -12,15 +12,13 @@ from typing import Mapping
 
 from gdstudio.core.objectives.base import (
     CRITICAL_KINDS,
+    EXPR_PREFIX,
     CriticalPoint,
     Objective,
     Objective2D,
-    Parameter,
 )
 from gdstudio.core.objectives.library import BUILTINS
 
-#: Prefix of a custom formula objective spec: ``"expr:sin(x)*cos(y)"``.
-EXPR_PREFIX = "expr:"
 
 
 def objective_names() -> list[str]:
@@ -49,13 +47,38 @@ def get_objective(spec: str, params: Mapping[str, float] | None = None) -> Objec
     return cls(**params)
 
 
+def objective_spec(objective: Objective | str) -> str:
+    """The spec :func:`get_objective` turns back into ``objective`` (with ``objective.params``).
+
+    A spec string is returned as it is. An instance must be one the registry restores: a built-in
+    (its class is the one registered under its name) or a custom formula (``"expr:<formula>"``).
+    Anything else (an objective class of your own, a model holding data) cannot be saved by name:
+    ValueError says so.
+    """
+    if isinstance(objective, str):
+        return objective
+    spec = objective.spec()
+    if spec.startswith(EXPR_PREFIX):
+        from gdstudio.core.formula import FormulaObjective
+
+        ok = isinstance(objective, FormulaObjective)
+    else:
+        ok = BUILTINS.get(spec) is type(objective)
+    if not ok:
+        raise ValueError(
+            f"the objective {objective.title or objective.name or type(objective).__name__!r} "
+            f"({type(objective).__name__}) cannot be saved by name: the registry does not restore {spec!r} to it "
+            f"(only built-ins and {EXPR_PREFIX}<formula> can be saved)")
+    return spec
+
+
 __all__ = [
     "CRITICAL_KINDS",
     "CriticalPoint",
     "EXPR_PREFIX",
     "Objective",
     "Objective2D",
-    "Parameter",
     "get_objective",
     "objective_names",
+    "objective_spec",
 ]

@@ -20,6 +20,11 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from gdstudio.core.specs import HyperParam
+
+#: Prefix of a custom formula objective spec: ``"expr:sin(x)*cos(y)"``.
+EXPR_PREFIX = "expr:"
+
 #: The kinds of critical point, as the second-derivative test names them.
 CRITICAL_KINDS = ("minimum", "maximum", "saddle", "degenerate")
 
@@ -37,23 +42,22 @@ class CriticalPoint:
     label: str = ""
 
 
-@dataclass(frozen=True)
-class Parameter:
-    """A numeric parameter of an objective (e.g. the condition number κ of ``quadratic``)."""
-
-    name: str
-    default: float
-    low: float = -np.inf
-    high: float = np.inf
-    doc: str = ""
-
-
 def as_points(p, dim: int) -> np.ndarray:
     """``p`` as a float64 array whose last axis has length ``dim`` (raises ValueError otherwise)."""
     a = np.asarray(p, dtype=float)
     if a.ndim == 0 or a.shape[-1] != dim:
         raise ValueError(f"points must have shape (..., {dim}), got {a.shape}")
     return a
+
+
+def as_point(x, dim: int) -> np.ndarray:
+    """One finite point ``(dim,)`` as an owned float64 array (raises ValueError naming the problem)."""
+    p = np.array(x, dtype=float).reshape(-1)
+    if p.shape != (dim,):
+        raise ValueError(f"a point needs {dim} coordinates, got shape {np.shape(x)}")
+    if not np.all(np.isfinite(p)):
+        raise ValueError(f"the point {p.tolist()} is not finite")
+    return p
 
 
 def hessian_2d(hxx, hxy, hyy, shape) -> np.ndarray:
@@ -113,8 +117,9 @@ class Objective:
 
     # --- what subclasses provide -------------------------------------------------------------
     @classmethod
-    def parameters(cls) -> tuple[Parameter, ...]:
-        """The objective's settable parameters (none by default)."""
+    def parameters(cls) -> tuple[HyperParam, ...]:
+        """The objective's settable parameters, as float :class:`~gdstudio.core.specs.HyperParam` specs
+        (none by default)."""
         return ()
 
     def value(self, p) -> np.ndarray:

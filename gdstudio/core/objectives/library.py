@@ -15,7 +15,8 @@ from typing import Sequence
 
 import numpy as np
 
-from gdstudio.core.objectives.base import CriticalPoint, Objective2D, Parameter, critical
+from gdstudio.core.objectives.base import CriticalPoint, Objective2D, critical
+from gdstudio.core.specs import HyperParam
 
 
 def _refine(objective: Objective2D, starts: Sequence[Sequence[float]], iterations: int = 30) -> np.ndarray:
@@ -44,7 +45,7 @@ def _refined_critical(objective: Objective2D, rough) -> tuple[CriticalPoint, ...
 
 
 class Sphere(Objective2D):
-    r"""The round bowl: the article's :math:`f(x) = x^2` along :math:`y = 0`.
+    r"""The round bowl: the textbook first example :math:`f(x) = x^2` along :math:`y = 0`.
 
     .. math::
 
@@ -105,8 +106,8 @@ class Quadratic(Objective2D):
     @classmethod
     def parameters(cls):
         return (
-            Parameter("kappa", 10.0, low=1e-6, high=1e6,
-                      doc="κ: curvature along y relative to x (the condition number when κ ≥ 1); must be > 0"),
+            HyperParam("kappa", 10.0, low=1e-6, high=1e6,
+                       doc="κ: curvature along y relative to x (the condition number when κ ≥ 1); must be > 0"),
         )
 
     def f(self, x, y):

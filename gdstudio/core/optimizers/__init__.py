@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from gdstudio.core.optimizers.adaptive import Adagrad, Adam, AdamW, RMSprop
-from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update
+from gdstudio.core.optimizers.base import Curvature, HyperParam, Optimizer, Shown, Update
 from gdstudio.core.optimizers.bfgs import BFGS
 from gdstudio.core.optimizers.gd import GD, SignGD
 from gdstudio.core.optimizers.line_search import LineSearch
@@ -57,8 +57,10 @@ def get_optimizer(name: str, **hp: Any) -> Optimizer:
 
 __all__ = [
     "OPTIMIZERS",
+    "Curvature",
     "HyperParam",
     "Optimizer",
+    "Shown",
     "Update",
     "get_optimizer",
     "optimizer_class",

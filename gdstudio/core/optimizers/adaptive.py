@@ -19,9 +19,12 @@ from gdstudio.core.optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    Shown,
     Update,
+    apply_weight_decay,
     lr_param,
 )
+from gdstudio.core.optimizers.momentum import VELOCITY
 
 
 def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
@@ -29,11 +32,6 @@ def lerp(start: np.ndarray, end: np.ndarray, weight: float) -> np.ndarray:
     if abs(weight) < 0.5:
         return start + weight * (end - start)
     return end - (end - start) * (1 - weight)
-
-
-def _with_decay(x, g, weight_decay):
-    """The gradient with the L2 penalty of torch's ``weight_decay``: g + λx."""
-    return g + weight_decay * x if weight_decay != 0 else g
 
 
 def _bias_corrections(beta1: float, beta2: float, step: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -97,13 +95,23 @@ class Adagrad(Optimizer):
                    doc="term added to the denominator for numerical stability"),
     )
 
+    shown = (Shown("sqrt_sum", "√s"), Shown("step_size", "per-coordinate step ε̃/(√s+ϵ) (Adagrad)", arrow=True))
+
     def init(self, x, g, problem, rng):
         return {"step": np.zeros(len(x)), "sum": np.full_like(x, self.hp["initial_accumulator_value"])}
+
+    def derived(self, state):
+        r"""The per-coordinate step size :math:`\tilde\varepsilon_k / (\sqrt{s_k} + \epsilon)` and :math:`\sqrt{s_k}`."""
+        hp = self.hp
+        t = float(np.asarray(state["step"]).reshape(-1)[0])
+        clr = hp["lr"] / (1 + (t - 1) * hp["lr_decay"]) if t >= 1 else hp["lr"]
+        std = np.sqrt(np.asarray(state["sum"], dtype=float)) + hp["eps"]
+        return {"sqrt_sum": std - hp["eps"], "step_size": clr / std}
 
     def update(self, x, g, state, problem, rng):
         hp = self.hp
         step = state["step"] + 1
-        g = _with_decay(x, g, hp["weight_decay"])
+        x, g = apply_weight_decay(x, g, hp["weight_decay"])
         clr = hp["lr"] / (1 + (step - 1) * hp["lr_decay"])
         s = state["sum"] + (1 * g) * g
         std = np.sqrt(s) + hp["eps"]
@@ -155,14 +163,27 @@ class RMSprop(Optimizer):
                    doc="divide by the estimated standard deviation of the gradient instead of its RMS"),
     )
 
+    shown = (VELOCITY, Shown("rms", "RMS r"), Shown("step_size", "per-coordinate step ε/r (RMSprop)", arrow=True))
+
     def init(self, x, g, problem, rng):
         z = np.zeros_like(x)
         return {"step": np.zeros(len(x)), "square_avg": z, "grad_avg": z, "buf": z}
 
+    def derived(self, state):
+        r"""The per-coordinate step size :math:`\varepsilon / r` with :math:`r = \sqrt{v} + \epsilon`
+        (centered: :math:`\sqrt{v - \bar g^2} + \epsilon`)."""
+        hp = self.hp
+        v = np.asarray(state["square_avg"], dtype=float)
+        if hp["centered"]:
+            ga = np.asarray(state["grad_avg"], dtype=float)
+            v = v - ga * ga
+        r = np.sqrt(v) + hp["eps"]
+        return {"rms": r, "step_size": hp["lr"] / r}
+
     def update(self, x, g, state, problem, rng):
         hp = self.hp
         alpha, eps, mom = hp["alpha"], hp["eps"], hp["momentum"]
-        g = _with_decay(x, g, hp["weight_decay"])
+        x, g = apply_weight_decay(x, g, hp["weight_decay"])
         sq = state["square_avg"] * alpha + ((1 - alpha) * g) * g
         ga = state["grad_avg"]
         if hp["centered"]:
@@ -230,9 +251,32 @@ class Adam(Optimizer):
     decoupled = False
     hyperparams = (lr_param(1e-3), BETA1, BETA2, EPS, WEIGHT_DECAY, AMSGRAD)
 
+    shown = (
+        Shown("m_hat", "m̂ (Adam's bias-corrected average gradient)", arrow=True),
+        Shown("sqrt_v_hat", "√v̂"),
+        Shown("step_size", "per-coordinate step ε/(√v̂+ϵ)", arrow=True),
+    )
+
     def init(self, x, g, problem, rng):
         z = np.zeros_like(x)
         return {"step": np.zeros(len(x)), "exp_avg": z, "exp_avg_sq": z, "max_exp_avg_sq": z}
+
+    def derived(self, state):
+        r"""Bias-corrected moments and the per-coordinate step size (torch state names).
+
+        With :math:`t` steps taken, :math:`\hat m = m / (1 - \beta_1^t)`,
+        :math:`\hat v = v / (1 - \beta_2^t)` (``v`` the running maximum with AMSGrad) and the
+        per-coordinate step size :math:`\varepsilon / (\sqrt{\hat v} + \epsilon)`; the step is
+        :math:`-\varepsilon \hat m / (\sqrt{\hat v} + \epsilon)` (plus AdamW's decay).
+        """
+        hp = self.hp
+        t = float(np.asarray(state["step"]).reshape(-1)[0])
+        if t < 1:
+            return {}
+        v = state["max_exp_avg_sq"] if hp["amsgrad"] else state["exp_avg_sq"]
+        m_hat = np.asarray(state["exp_avg"], dtype=float) / (1 - hp["beta1"] ** t)
+        v_hat = np.asarray(v, dtype=float) / (1 - hp["beta2"] ** t)
+        return {"m_hat": m_hat, "sqrt_v_hat": np.sqrt(v_hat), "step_size": hp["lr"] / (np.sqrt(v_hat) + hp["eps"])}
 
     def update(self, x, g, state, problem, rng):
         hp = self.hp
@@ -240,7 +284,7 @@ class Adam(Optimizer):
             if hp["weight_decay"] != 0:
                 x = x * (1 - hp["lr"] * hp["weight_decay"])
         else:
-            g = _with_decay(x, g, hp["weight_decay"])
+            x, g = apply_weight_decay(x, g, hp["weight_decay"])
         x, st = _adam_step(x, g, state, hp["lr"], hp["beta1"], hp["beta2"], hp["eps"], hp["amsgrad"])
         return Update(x, st)
 

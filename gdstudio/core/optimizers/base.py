@@ -22,74 +22,45 @@ from typing import Any, ClassVar, Mapping, NamedTuple
 
 import numpy as np
 
+from gdstudio.core.specs import HyperParam
+
 State = dict  # dict[str, np.ndarray], first axis = start index
+
+#: The most memory the d × d matrices of an optimizer (Newton's Hessian, BFGS's inverse estimate) may take for
+#: all starts together; a larger problem is refused before the run starts (see :meth:`Optimizer.check_size`).
+DENSE_LIMIT_BYTES = 512 * 2**20
 
 
 @dataclass(frozen=True)
-class HyperParam:
-    """One hyperparameter: name, default, valid range and meaning.
+class Shown:
+    """Something an optimizer wants shown about its steps: a state entry or a derived quantity.
 
-    This single spec drives ``--set`` on the command line, ``gdstudio list``, and the window's form.
-
-    ``kind`` is ``"float"``, ``"int"``, ``"bool"`` or ``"choice"`` (one of ``choices``). The range is
-    ``low <= value <= high``, with ``low_open`` / ``high_open`` making an end exclusive. ``log`` hints
-    that a widget should step the value on a log scale (learning rates).
+    ``key`` is stable (code and tests use it; renaming ``label`` changes no behaviour): a key of the
+    state (``from_state``) or of what :meth:`Optimizer.derived` returns. ``label`` is the display text.
+    ``arrow`` asks the views to draw it at the point as an arrow (when its shape is ``(d,)``).
     """
 
-    name: str
-    default: Any
-    low: float = -math.inf
-    high: float = math.inf
-    kind: str = "float"
-    doc: str = ""
-    choices: tuple = ()
-    low_open: bool = False
-    high_open: bool = False
-    log: bool = False
-    symbol: str = ""
+    key: str
+    label: str
+    arrow: bool = False
+    from_state: bool = False
 
-    def range_text(self) -> str:
-        if self.kind == "choice":
-            return "one of " + ", ".join(map(str, self.choices))
-        if self.kind == "bool":
-            return "true or false"
-        lo = "(" if self.low_open or self.low == -math.inf else "["
-        hi = ")" if self.high_open or self.high == math.inf else "]"
-        fmt = (lambda v: "∞" if v == math.inf else "−∞" if v == -math.inf else f"{v:g}")
-        return f"{lo}{fmt(self.low)}, {fmt(self.high)}{hi}"
+    @property
+    def vector_key(self) -> str:
+        """Its key among :meth:`~gdstudio.core.analysis.StepExplanation.vectors`."""
+        return ("state:" if self.from_state else "derived:") + self.key
 
-    def parse(self, value: Any) -> Any:
-        """Convert ``value`` (a number, bool or string) and check it; raise ValueError naming the problem."""
-        if self.kind == "choice":
-            v = str(value)
-            if v not in self.choices:
-                raise ValueError(f"{self.name} must be one of {', '.join(map(str, self.choices))}, got {v!r}")
-            return v
-        if self.kind == "bool":
-            if isinstance(value, (bool, np.bool_)):
-                return bool(value)
-            if isinstance(value, str) and value.strip().lower() in ("true", "1", "yes", "on", "false", "0", "no", "off"):
-                return value.strip().lower() in ("true", "1", "yes", "on")
-            if isinstance(value, (int, float)) and value in (0, 1):
-                return bool(value)
-            raise ValueError(f"{self.name} must be true or false, got {value!r}")
-        try:
-            if isinstance(value, bool):
-                raise ValueError
-            v = float(value) if not isinstance(value, str) else float(value.strip())
-        except (TypeError, ValueError):
-            raise ValueError(f"{self.name} must be a number, got {value!r}") from None
-        if not math.isfinite(v):
-            raise ValueError(f"{self.name} must be finite, got {value!r}")
-        if self.kind == "int":
-            if v != int(v):
-                raise ValueError(f"{self.name} must be a whole number, got {value!r}")
-            v = int(v)
-        too_low = v < self.low or (self.low_open and v == self.low)
-        too_high = v > self.high or (self.high_open and v == self.high)
-        if too_low or too_high:
-            raise ValueError(f"{self.name} must be in {self.range_text()}, got {value!r}")
-        return v
+
+class Curvature(NamedTuple):
+    """The curvature model an optimizer steps with, for one point.
+
+    ``matrix`` is ``(d, d)``: the Hessian ``H`` itself (``inverse=False``, Newton) or an approximation
+    of its inverse (``inverse=True``, BFGS's ``B``); ``label`` names it for display.
+    """
+
+    matrix: np.ndarray
+    inverse: bool
+    label: str
 
 
 class Update(NamedTuple):
@@ -116,6 +87,18 @@ class Optimizer:
     name : command-line name; title : display name; rule : the update rule in one line of text
     (shown in tooltips and ``gdstudio list``); hyperparams : the :class:`HyperParam` specs;
     stochastic : whether it draws random numbers (then a run's seed matters).
+
+    What the explanations and pictures need to know about an optimizer lives here too, so a new
+    optimizer (built-in, plugin or your own) gets its pictures without any change to
+    :mod:`gdstudio.core.analysis` or the window:
+
+    dense_matrices : how many ``d × d`` float matrices per start a step holds at once (0 for
+    first-order methods): :meth:`check_size` refuses problems whose matrices would not fit.
+    shown : :class:`Shown` specs, the state entries and derived quantities worth showing (with
+    stable keys and display labels), computed by :meth:`derived`; searches_line : whether each step
+    is a line search along a direction (its ``info`` then has the chosen ``t`` and the trials
+    ``tried_t``, ``tried_f``), named by ``search_direction``; :meth:`curvature` : the curvature model
+    it steps with, if any.
     """
 
     name: ClassVar[str] = ""
@@ -124,6 +107,10 @@ class Optimizer:
     reference: ClassVar[str] = ""
     hyperparams: ClassVar[tuple[HyperParam, ...]] = ()
     stochastic: ClassVar[bool] = False
+    shown: ClassVar[tuple[Shown, ...]] = ()
+    searches_line: ClassVar[bool] = False
+    search_direction: ClassVar[str] = "−∇f (steepest descent)"
+    dense_matrices: ClassVar[int] = 0
 
     def __init__(self, **hp: Any):
         spec = {h.name: h for h in self.hyperparams}
@@ -143,6 +130,21 @@ class Optimizer:
                 return h
         raise KeyError(name)
 
+    def check_size(self, n: int, d: int) -> None:
+        """Raise ValueError, saying why, when ``n`` starts of dimension ``d`` are too big for this optimizer.
+
+        The default refuses only when :attr:`dense_matrices` ``× n × d² × 8`` bytes exceed
+        :data:`DENSE_LIMIT_BYTES` (a model with thousands of parameters and a second-order method).
+        """
+        need = self.dense_matrices * n * d * d * 8
+        if need > DENSE_LIMIT_BYTES:
+            raise ValueError(
+                f"{self.name} holds {self.dense_matrices} matri{'x' if self.dense_matrices == 1 else 'ces'} "
+                f"of {d:,} × {d:,} numbers per start: "
+                f"{need / 2**20:,.0f} MB for {n:,} start{'s' if n != 1 else ''}, more than its "
+                f"{DENSE_LIMIT_BYTES // 2**20} MB limit; use a first-order optimizer (gd, momentum, adam...) "
+                f"for a problem of this size")
+
     def init(self, x: np.ndarray, g: np.ndarray, problem, rng) -> State:
         """State before the first step, for points ``x`` with gradients ``g`` (default: no state)."""
         return {}
@@ -150,6 +152,16 @@ class Optimizer:
     def update(self, x: np.ndarray, g: np.ndarray, state: State, problem, rng) -> Update:
         """One step from ``x`` (gradient ``g``). ``problem`` gives ``value``/``gradient``/``hessian``."""
         raise NotImplementedError
+
+    def derived(self, state: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Quantities derived from one row of the state after a step (``state[key]`` of shape
+        ``(d,)``, ``step`` a scalar), by the keys of :attr:`shown` (default: none)."""
+        return {}
+
+    def curvature(self, state: Mapping[str, np.ndarray], x: np.ndarray, problem) -> Curvature | None:
+        """The curvature model of the step from ``x`` (one point ``(d,)``), given one row of the state
+        after the step; None when the optimizer uses none (the default)."""
+        return None
 
     def __repr__(self) -> str:
         return f"<Optimizer {self.name} " + " ".join(f"{k}={v}" for k, v in self.hp.items()) + ">"
@@ -173,6 +185,21 @@ def put_rows(state: State, rows, part: State) -> State:
 # Hyperparameter specs shared by several optimizers (torch.optim names and meanings).
 def lr_param(default: float = 0.01, doc: str = "learning rate ε: the step is ε times the direction") -> HyperParam:
     return HyperParam("lr", default, 0.0, math.inf, doc=doc, low_open=True, log=True, symbol="ε")
+
+
+def apply_weight_decay(x: np.ndarray, g: np.ndarray, lam: float, *, lr: float = 0.0,
+                       decoupled: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    r"""Apply weight decay λ the way torch.optim does; return the new ``(x, g)``.
+
+    L2 (torch's ``weight_decay`` in SGD, Adagrad, RMSprop, Adam): the gradient gains the penalty's
+    gradient, :math:`g \leftarrow g + \lambda x`. Decoupled (AdamW): the point shrinks before the step,
+    :math:`x \leftarrow (1 - \varepsilon\lambda)\, x`, and ``g`` is unchanged. λ = 0 changes nothing.
+    """
+    if lam == 0:
+        return x, g
+    if decoupled:
+        return x * (1 - lr * lam), g
+    return x, g + lam * x
 
 
 WEIGHT_DECAY = HyperParam("weight_decay", 0.0, 0.0, math.inf, doc="L2 penalty λ: adds λx to the gradient",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update, lr_param
+from gdstudio.core.optimizers.base import Curvature, HyperParam, Optimizer, Update, lr_param
 from gdstudio.core.optimizers.line_search import backtracking
 
 #: The curvature condition yᵀs > 0 is tested as yᵀs > CURVATURE_TOL·‖y‖‖s‖ (guards against rounding).
@@ -59,6 +59,16 @@ class BFGS(Optimizer):
         HyperParam("rho", 0.5, 0.0, 1.0, low_open=True, high_open=True, symbol="ρ",
                    doc="backtracking factor ρ: each rejected trial step is multiplied by ρ"),
     )
+
+    dense_matrices = 1  # B, the inverse-Hessian estimate of each start
+    searches_line = True
+    search_direction = "−B∇f (quasi-Newton direction)"
+
+    def curvature(self, state, x, problem):
+        """BFGS's inverse-Hessian approximation ``B``: the one in the state after a step is the one that
+        step used (``update`` updates ``B`` first, then searches along −B∇f)."""
+        b = state.get("B")
+        return None if b is None else Curvature(np.asarray(b, dtype=float), True, "B ≈ H⁻¹ (BFGS)")
 
     def init(self, x, g, problem, rng):
         n, d = x.shape

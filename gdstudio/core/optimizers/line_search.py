@@ -227,6 +227,8 @@ class LineSearch(Optimizer):
                    doc="backtracking factor ρ: each rejected trial step is multiplied by ρ"),
     )
 
+    searches_line = True
+
     def init(self, x, g, problem, rng):
         return {"f": np.asarray(problem.value(x), dtype=float).copy()}
 

@@ -12,9 +12,14 @@ from gdstudio.core.optimizers.base import (
     WEIGHT_DECAY,
     HyperParam,
     Optimizer,
+    Shown,
     Update,
+    apply_weight_decay,
     lr_param,
 )
+
+#: The momentum buffer drawn as an arrow (SGD with momentum, Nesterov, RMSprop with momentum).
+VELOCITY = Shown("buf", "velocity b (momentum buffer)", arrow=True, from_state=True)
 
 MOMENTUM = HyperParam("momentum", 0.9, 0.0, 1.0, high_open=True, symbol="μ",
                       doc="momentum factor μ: how much of the previous step the buffer keeps "
@@ -26,8 +31,7 @@ DAMPENING = HyperParam("dampening", 0.0, 0.0, 1.0, symbol="τ",
 
 def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
     """torch's SGD step on rows: returns the new x and the new state."""
-    if weight_decay != 0:
-        g = g + weight_decay * x
+    x, g = apply_weight_decay(x, g, weight_decay)
     first = (state["step"] == 0)[:, None]
     buf = np.where(first, g, state["buf"] * momentum + (1 - dampening) * g)
     d = g + momentum * buf if nesterov else buf
@@ -68,6 +72,7 @@ class Momentum(Optimizer):
     rule = "b ← μb + (1−τ)∇f(x);  x ← x − εb"
     reference = "Polyak (1964); torch.optim.SGD(momentum=μ)"
     hyperparams = (lr_param(0.01), MOMENTUM, DAMPENING, WEIGHT_DECAY)
+    shown = (VELOCITY,)
 
     def init(self, x, g, problem, rng):
         return {"step": np.zeros(len(x)), "buf": np.zeros_like(x)}
@@ -105,6 +110,7 @@ class Nesterov(Optimizer):
     rule = "b ← μb + ∇f(x);  x ← x − ε(∇f(x) + μb)"
     reference = "Nesterov (1983); Sutskever et al. (2013); torch.optim.SGD(nesterov=True)"
     hyperparams = (lr_param(0.01), MOMENTUM, WEIGHT_DECAY)
+    shown = (VELOCITY,)
 
     def init(self, x, g, problem, rng):
         return {"step": np.zeros(len(x)), "buf": np.zeros_like(x)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from gdstudio.core.optimizers.base import Optimizer, Update, lr_param
+from gdstudio.core.optimizers.base import Curvature, Optimizer, Update, lr_param
 
 #: A Hessian whose condition number |λ|max / |λ|min exceeds this is treated as singular.
 COND_MAX = 1e12
@@ -74,6 +74,13 @@ class Newton(Optimizer):
     rule = "x ← x − ε·H⁻¹∇f(x)"
     reference = "Nocedal & Wright (2006), Numerical Optimization, §3.3"
     hyperparams = (lr_param(1.0, doc="step fraction ε: 1 is the full Newton step"),)
+
+    dense_matrices = 1  # the Hessian of each start
+
+    def curvature(self, state, x, problem):
+        """The Hessian ``H`` at ``x`` itself (the model Newton minimises)."""
+        h = np.asarray(problem.hessian(np.asarray(x, dtype=float)[None]), dtype=float)[0]
+        return Curvature(h, False, "H (the Hessian)")
 
     def update(self, x, g, state, problem, rng):
         h = np.asarray(problem.hessian(x), dtype=float)

@@ -37,6 +37,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.theme import RUN_COLORS
@@ -144,8 +145,8 @@ def race_configs(base: RunConfig, entries: Sequence[tuple[str, Mapping[str, Any]
 
 
 def _summary(base: RunConfig) -> str:
-    start = ", ".join(f"{v:.4g}" for v in base.starts[0]) if base.starts else ""
-    obj = "custom" if base.objective.startswith("expr:") else base.objective
+    start = ", ".join(f"{v:.4g}" for v in base.starts[0]) if len(base.starts) else ""
+    obj = "custom" if base.objective_spec.startswith(EXPR_PREFIX) else base.objective_spec
     return f"{obj} · start ({start}) · {base.epochs:,} epochs"
 
 

@@ -46,6 +46,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core import formula as F
 from gdstudio.gui.views.param_form import ERROR_STYLE, format_number
 
@@ -53,7 +54,6 @@ from gdstudio.gui.views.param_form import ERROR_STYLE, format_number
 DEBOUNCE_MS = 300
 #: What the field holds the first time it is shown.
 EXAMPLE = "sin(x)*cos(y) + 0.1*(x^2 + y^2)"
-DOMAIN_KEYS = ("xmin", "xmax", "ymin", "ymax")
 ERROR_COLOUR = "#d93025"
 
 
@@ -261,7 +261,7 @@ class FormulaField(QWidget):
         """Show an objective applied from elsewhere (a session, the settings) without handing it on again."""
         title = objective.title if objective.title != objective.formula else ""
         params = dict(objective.params)
-        self.set_formula(objective.spec()[len("expr:"):], title, params, check=False)
+        self.set_formula(objective.spec()[len(EXPR_PREFIX):], title, params, check=False)
         self._timer.stop()
         self._generation += 1  # a compile still running for older text is stale now
         self.objective = objective

@@ -6,7 +6,7 @@ a log-log chart of their error against h), **Linear approximation** (f(x + hu) a
 f(x) + h∇f·u along a direction chosen by an angle from −∇f, and the squared error against h, log-log),
 **Line search** (φ(t) = f(x + t p) with the tried and the chosen t).
 
-Everything shown comes from a ``StepPicture`` (:mod:`gdstudio.gui.see_why`), built by
+Everything shown comes from a ``StepPicture`` (:mod:`gdstudio.gui.step_picture`), built by
 :mod:`gdstudio.core.analysis`.
 """
 
@@ -32,7 +32,7 @@ from PySide6.QtWidgets import (
 from gdstudio.gui import theme
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gdstudio.gui.see_why import StepPicture
+    from gdstudio.gui.step_picture import StepPicture
 
 TABS = ("Step", "Hessian", "Gradient check", "Linear approximation", "Line search")
 
@@ -243,7 +243,7 @@ class Inspector(QWidget):
                      for k, v in e.state_after.items()]
         if e.derived:
             rows.append((None, "derived"))
-            rows += [(k, vec(v)) for k, v in e.derived.items()]
+            rows += [(e.labels.get(k, k), vec(v)) for k, v in e.derived.items()]
         if e.info:
             rows.append((None, "this step's info"))
             for k, v in e.info.items():

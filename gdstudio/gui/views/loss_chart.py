@@ -131,7 +131,6 @@ if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.loss_chart
     from PySide6.QtWidgets import QApplication
 
     from gdstudio.core.runs import RunConfig, run
-    from gdstudio.gui.worker import stack_steps  # noqa: F401  (the window feeds batches the same way)
 
     app = QApplication(sys.argv)
     model = RunModel()

@@ -14,7 +14,7 @@ Layers (each a toggle in View ▸ See why, off by default):
 
 The selected point itself (a ring / a white ball) is always shown while a step is selected.
 Every number comes from :mod:`gdstudio.core.analysis` through a ``StepPicture``
-(:mod:`gdstudio.gui.see_why`); the only arithmetic here is drawing geometry (pixel angles of
+(:mod:`gdstudio.gui.step_picture`); the only arithmetic here is drawing geometry (pixel angles of
 arrowheads, world coordinates).
 """
 
@@ -34,7 +34,7 @@ from gdstudio.core.objectives import CriticalPoint
 from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
 
 if TYPE_CHECKING:  # pragma: no cover
-    from gdstudio.gui.see_why import StepPicture
+    from gdstudio.gui.step_picture import StepPicture
 
 #: The overlay layers, in menu order, with their menu text and tooltip.
 LAYERS = {
@@ -47,10 +47,6 @@ LAYERS = {
     "hessian": ("&Hessian axes", "The Hessian's eigenvectors at the selected point (cyan: curves up, red: down)"),
     "critical": ("&Critical points", "All critical points of the objective, classified by the second-derivative test"),
 }
-
-#: Arrow colours by vector key (StepExplanation.vectors() names); others cycle through EXTRA_COLORS.
-ARROW_COLORS = {"∇f": "#ff5252", "−∇f": "#00e5ff", "update": "#ffffff"}
-EXTRA_COLORS = ("#ffd740", "#e040fb", "#69f0ae", "#ffab40")
 
 #: Critical point markers: kind → (pyqtgraph symbol, colour, legend text).
 KIND_STYLE = {

@@ -5,8 +5,7 @@ enforced), ``float`` → a line edit validated by the spec itself (``HyperParam.
 shown under the field. Up/Down arrows in a float field step it: ×/÷ 2 for ``log`` specs (learning rates),
 ±10 % otherwise. Tooltips show the spec's ``doc`` and range (and the optimizer's update rule).
 
-Objective parameters (:class:`~gdstudio.core.objectives.Parameter`) use the same form via
-:func:`param_as_spec`.
+Objective parameters use the same spec type (:class:`~gdstudio.core.specs.HyperParam`), so the same form.
 """
 
 from __future__ import annotations
@@ -30,11 +29,6 @@ from gdstudio.core.optimizers import HyperParam
 
 INT_LIMIT = 2**31 - 1
 ERROR_STYLE = "QLineEdit { border: 2px solid #d93025; }"
-
-
-def param_as_spec(p) -> HyperParam:
-    """An objective :class:`Parameter` as a float HyperParam spec (same form, same validation)."""
-    return HyperParam(p.name, p.default, p.low, p.high, kind="float", doc=p.doc)
 
 
 def format_number(v: float) -> str:

@@ -198,7 +198,7 @@ class RunList(QWidget):
             cfg = e.config
             it.setToolTip(COL_NAME, f"{e.label}: {cfg.optimizer} "
                           + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in cfg.hp.items())
-                          + f" on {cfg.objective}, {cfg.epochs:,} epochs")
+                          + f" on {cfg.objective_spec}, {cfg.epochs:,} epochs")
             it.setText(COL_STATUS, str(e.status))
             it.setToolTip(COL_STATUS, e.message or STATUS_TIPS.get(e.status, str(e.status)))
             if e.status in (Status.DIVERGED, Status.FAILED):

@@ -35,7 +35,7 @@ from gdstudio.core.runs import RunConfig
 from gdstudio.gui.run_model import RunModel
 from gdstudio.gui.views.formula_field import EXAMPLE as FORMULA_EXAMPLE
 from gdstudio.gui.views.formula_field import FormulaField
-from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm, format_number, param_as_spec
+from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm, format_number
 from gdstudio.gui.views.run_list import RunList
 
 MAX_EPOCHS = 100_000_000
@@ -267,7 +267,7 @@ class SidePanel(QScrollArea):
             self.objective_form.set_specs([])
             return
         cls = type(get_objective(self.objective_combo.currentData()))
-        self.objective_form.set_specs([param_as_spec(p) for p in cls.parameters()], values)
+        self.objective_form.set_specs(list(cls.parameters()), values)
 
     def _on_objective_combo(self, *_args, refresh: bool = True) -> None:
         if str(self.objective_combo.currentData()).startswith(EXPR_PREFIX):
@@ -416,7 +416,7 @@ class SidePanel(QScrollArea):
         self.seed_spin.setValue(cfg.seed)
         self.tol_edit.setText("" if cfg.tol is None else format_number(cfg.tol))
         self.h_edit.setText("" if cfg.fd_step is None else format_number(cfg.fd_step))
-        if cfg.starts:
+        if len(cfg.starts):
             self.set_start(*cfg.starts[0][:2])
         self.sig_objective_changed.emit()
 

@@ -248,7 +248,7 @@ class Surface3DView(RunLayers, QWidget):
         opts = "translucent" if not finite.all() else "opaque"
         if self.surface_item is not None:
             self.view.removeItem(self.surface_item)
-        # pyqtgraph 0.14 wants colours flattened to (W*H, 4) (PLATFORM.md, pitfall 2).
+        # pyqtgraph 0.14 wants colours flattened to (W*H, 4) (docs/platform-notes.md, fact 2).
         self.surface_item = gl.GLSurfacePlotItem(x=X, y=Y, z=zdraw, colors=colors.reshape(-1, 4),
                                                  shader=SOFT_SHADER, smooth=True, glOptions=opts)
         self.view.addItem(self.surface_item)
@@ -306,10 +306,6 @@ class Surface3DView(RunLayers, QWidget):
         p = self.pick(px, py)
         if p is not None:
             self.sig_point_clicked.emit(*p)
-
-    def grab_image(self):
-        """The view as a QImage, GL content included."""
-        return self.view.grabFramebuffer()
 
 
 if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.surface3d [objective]
