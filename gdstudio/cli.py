@@ -5,6 +5,8 @@ Examples::
     gdstudio run --objective booth --optimizer gd --lr 0.01 --epochs 150 --start 0 0 --out booth.csv
     gdstudio run --objective quadratic --param kappa=50 --optimizer momentum --set momentum=0.9 --start 4 1
     gdstudio run --objective "expr:sin(x)*cos(y) + 0.1*(x^2 + y^2)" --optimizer adam --start 2 2
+    gdstudio run --objective rosenbrock --optimizer "rule:v = mu*v + g; x = x - lr*v" --lr 1e-3 --start -1.5 2
+    gdstudio run --objective rosenbrock --optimizer rule:momentum.gdrule --gradient autodiff --start -1.5 2
     gdstudio check --objective rosenbrock --at -1.5 2
     gdstudio list
     gdstudio train --dataset digits --model svm --optimizer gd --lr 0.1 --epochs 20 --out curve.csv
@@ -94,7 +96,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="a built-in objective (see `gdstudio list`) or expr:<formula>, e.g. \"expr:x^2 + 3*y^2\"")
     r.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="an objective parameter, e.g. --param kappa=50 for quadratic (repeatable)")
-    r.add_argument("--optimizer", required=True, metavar="NAME", help="an optimizer (see `gdstudio list`)")
+    r.add_argument("--optimizer", required=True, metavar="NAME",
+                   help="an optimizer (see `gdstudio list`), or your own update rule: \"rule:v = mu*v + g; "
+                        "x = x - lr*v\" or rule:FILE.gdrule (params declared with `param mu = 0.9`)")
     r.add_argument("--start", type=_finite, nargs=2, action="append", metavar=("X", "Y"), required=True,
                    help="a start point (repeat for several starts, run together)")
     r.add_argument("--lr", type=_finite, metavar="F", help="learning rate ε (same as --set lr=F)")
@@ -102,15 +106,17 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", dest="hp",
                    help="an optimizer hyperparameter, e.g. --set momentum=0.9 (repeatable)")
     r.add_argument("--gradient", default="analytic", metavar="SOURCE",
-                   help="analytic (default), central or forward finite differences")
+                   help="analytic (default), central or forward finite differences, or autodiff "
+                        "(reverse mode over the objective's formula)")
     r.add_argument("--fd-step", type=_positive, metavar="H", help="finite-difference step h")
     r.add_argument("--tol", type=_finite, metavar="T", help="stop when ‖∇f‖ ≤ T (converged)")
     r.add_argument("--seed", type=_int, default=0, metavar="S", help="seed of random methods (default 0)")
     r.add_argument("--name", default="", help="run label in the CSV (default run1)")
     r.add_argument("--out", metavar="FILE.csv", help="write the CSV here (atomically) instead of standard output")
 
-    c = sub.add_parser("check", help="compare the analytic gradient with finite differences at a point",
-                       description="Analytic gradient against central and forward differences at a point, "
+    c = sub.add_parser("check", help="compare the analytic gradient with finite differences and autodiff",
+                       description="Analytic gradient against central and forward differences and reverse-mode "
+                                   "autodiff at a point, "
                                    "with relative errors ‖g_fd − g‖ / max(‖g‖, ‖g_fd‖).")
     c.add_argument("--objective", required=True, metavar="NAME", help="a built-in objective or expr:<formula>")
     c.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
@@ -200,8 +206,10 @@ def _add_model_commands(sub) -> None:
 
 def _train_config(a):
     from gdstudio.core.optimizers import optimizer_class
+    from gdstudio.core.rules import resolve_rule_spec
     from gdstudio.core.training import TrainConfig
 
+    a.optimizer = resolve_rule_spec(a.optimizer)  # your own update rule, as for `gdstudio run`
     opt_cls = optimizer_class(a.optimizer)
     hp = {}
     for key, value in a.hp:
@@ -278,8 +286,10 @@ def cmd_landscape(a) -> int:
 def _config_from_args(a):
     from gdstudio.core.objectives import get_objective
     from gdstudio.core.optimizers import optimizer_class
+    from gdstudio.core.rules import resolve_rule_spec
     from gdstudio.core.runs import RunConfig
 
+    a.optimizer = resolve_rule_spec(a.optimizer)  # rule:FILE.gdrule -> rule:<its text>
     opt_cls = optimizer_class(a.optimizer)
     hp = {}
     for key, value in a.hp:
@@ -353,12 +363,14 @@ def cmd_check(a, out=None) -> int:
     print(f"  analytic              {vec(r.analytic)}", file=out)
     print(f"  central  h={r.h_central:<9.3g}  {vec(r.central)}  relative error {r.error_central:.3g}", file=out)
     print(f"  forward  h={r.h_forward:<9.3g}  {vec(r.forward)}  relative error {r.error_forward:.3g}", file=out)
+    if r.autodiff is not None:
+        print(f"  autodiff              {vec(r.autodiff)}  relative error {r.error_autodiff:.3g}", file=out)
     return 0
 
 
 def cmd_list(out=None) -> int:
     from gdstudio.core.objectives import get_objective, objective_names
-    from gdstudio.core.optimizers import OPTIMIZERS
+    from gdstudio.core.optimizers import OPTIMIZERS, PLUGINS, SKIPPED_PLUGINS
 
     out = out or sys.stdout
     print("Objectives (--objective NAME, or expr:<formula>):", file=out)
@@ -370,9 +382,14 @@ def cmd_list(out=None) -> int:
             print(f"  {'':<16}   --param {p.name}={p.default:g}  {p.doc}", file=out)
     print("\nOptimizers (--optimizer NAME; hyperparameters with --set KEY=VALUE):", file=out)
     for name, cls in OPTIMIZERS.items():
-        print(f"  {name:<20} {cls.rule}", file=out)
+        plugin = f"  [plugin {PLUGINS[name]}]" if name in PLUGINS else ""
+        print(f"  {name:<20} {cls.rule}{plugin}", file=out)
         for h in cls.hyperparams:
             print(f"  {'':<20}   {h.name}={h.default}  in {h.range_text()}  {h.doc}", file=out)
+    print('  rule:<rule>          your own update rule, e.g. "rule:param lr = 0.01; v = 0.9*v + g; x = x - lr*v"'
+          ' (or rule:FILE.gdrule)', file=out)
+    for name, why in SKIPPED_PLUGINS.items():
+        print(f"  {name:<20} skipped plugin: {why}", file=out)
     _list_models(out)
     return 0
 

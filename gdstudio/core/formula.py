@@ -16,7 +16,8 @@ shows it). Anything else is refused with a :class:`FormulaError` that says what 
 
 Safety
 ------
-Nothing typed is ever evaluated as Python. The text is first split into tokens by this module (numbers,
+Nothing typed is ever evaluated as Python. The text is first split into tokens (by the parser shared
+with typed update rules, :mod:`gdstudio.core.expr_syntax`: numbers,
 the allowed names, the operators above, parentheses and commas; any other character or word is refused
 there, so quotes, dots outside numbers, brackets, keywords and unknown names never get further). Length
 (:data:`MAX_LENGTH`) and nesting (:data:`MAX_DEPTH`) are checked on the tokens *before* ``ast.parse``
@@ -80,13 +81,15 @@ from typing import Callable, NamedTuple
 
 import numpy as np
 
+from gdstudio.core import expr_syntax as _syntax
+from gdstudio.core.expr_syntax import FormulaError, Grammar, Node, Token
 from gdstudio.core.objectives.base import EXPR_PREFIX, Objective2D
 from gdstudio.core.specs import HyperParam
 
 #: Longest formula accepted, in characters.
-MAX_LENGTH = 500
+MAX_LENGTH = _syntax.MAX_LENGTH
 #: Deepest nesting accepted: open parentheses plus consecutive signs at any point of the formula.
-MAX_DEPTH = 50
+MAX_DEPTH = _syntax.MAX_DEPTH
 #: Largest size of a constant exponent (``x^1000`` is accepted, ``x^1001`` is not).
 MAX_EXPONENT = 1000
 #: Deepest nesting of powers whose exponent contains x or y (``x^x^x`` has 2): the size of the symbolic
@@ -152,252 +155,34 @@ HELP: tuple[FormulaWord, ...] = (
 )
 
 
-class FormulaError(ValueError):
-    """A formula that cannot be accepted.
+# The tokenizer, the token checks and the whitelist walk are shared with typed update rules
+# (gdstudio.core.rules) in gdstudio.core.expr_syntax; this grammar is the formula's.
+GRAMMAR = Grammar(variables=VARIABLES, constants={n: v for n, (v, _) in CONSTANTS.items()},
+                  functions={n: 1 for n in FUNCTIONS}, aliases=ALIASES, what="formula", example="x^2 + y^2",
+                  max_length=MAX_LENGTH)
 
-    Attributes
-    ----------
-    message : str
-        What is wrong, e.g. ``"unknown name 'foo'"``.
-    position : int
-        0-based index in the user's text where the problem starts (``len(text)`` for "ends too early").
-    length : int
-        How many characters the problem spans (≥ 0); ``end = position + length``.
-
-    ``str(error)`` gives the message with a 1-based column for people: ``"unknown name 'foo' at column 5"``.
-    """
-
-    def __init__(self, message: str, position: int = 0, length: int = 0):
-        self.message = message
-        self.position = int(position)
-        self.length = max(int(length), 0)
-        super().__init__(f"{message} at column {self.position + 1}")
-
-    @property
-    def end(self) -> int:
-        return self.position + self.length
-
-
-# --- tokens ----------------------------------------------------------------------------------------
-
-class Token(NamedTuple):
-    kind: str  # "num", "name", "op", "(", ")", ","
-    text: str
-    start: int
-    end: int
-
-
-_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
-_NAME = re.compile(r"[A-Za-z_][A-Za-z_0-9]*")
-_OPS = ("**", "+", "-", "*", "/", "^")
+_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
 
 
 def tokenize(text: str) -> list[Token]:
     """Split ``text`` into tokens, refusing any character or name outside the grammar."""
-    toks: list[Token] = []
-    i, n = 0, len(text)
-    while i < n:
-        c = text[i]
-        if c.isspace():
-            i += 1
-            continue
-        m = _NUMBER.match(text, i)
-        if m:
-            toks.append(Token("num", m.group(), i, m.end()))
-            i = m.end()
-            continue
-        m = _NAME.match(text, i)
-        if m:
-            word = m.group()
-            if not (word in VARIABLES or word in CONSTANTS or word in FUNCTIONS or word in ALIASES):
-                if set(word) <= set(VARIABLES):
-                    hint = "write " + "*".join(word)
-                else:
-                    hint = "valid: " + ", ".join((*VARIABLES, *CONSTANTS, *FUNCTIONS, *ALIASES))
-                raise FormulaError(f"unknown name '{word}' ({hint})", i, len(word))
-            toks.append(Token("name", word, i, m.end()))
-            i = m.end()
-            continue
-        if c in "(),":
-            toks.append(Token(c, c, i, i + 1))
-            i += 1
-            continue
-        op = next((o for o in _OPS if text.startswith(o, i)), None)
-        if op:
-            toks.append(Token("op", op, i, i + len(op)))
-            i += len(op)
-            continue
-        shown = c if c.isprintable() else repr(c)
-        raise FormulaError(f"unexpected character '{shown}' (allowed: numbers, x, y, names of functions, "
-                           f"+ - * / ^ ** and parentheses)", i, 1)
-    return toks
-
-
-def _is_function(tok: Token) -> bool:
-    return tok.kind == "name" and (tok.text in FUNCTIONS or tok.text in ALIASES)
-
-
-def _ends_operand(tok: Token) -> bool:
-    return tok.kind in ("num", ")") or (tok.kind == "name" and not _is_function(tok))
+    return _syntax.tokenize(text, GRAMMAR)
 
 
 def _check_tokens(text: str, toks: list[Token]) -> None:
-    """Checks on the token stream that give clearer messages than the parser, and bound the nesting."""
-    if not toks:
-        raise FormulaError("the formula is empty (example: x^2 + y^2)", 0, len(text))
-    opened: list[Token] = []
-    run = 0  # consecutive sign operators (unary nesting)
-    prev: Token | None = None
-    for tok in toks:
-        if tok.kind == "(":
-            opened.append(tok)
-        elif tok.kind == ")":
-            if not opened:
-                raise FormulaError("')' without a matching '('", tok.start, 1)
-            opened.pop()
-        if tok.kind == "op" and tok.text in "+-" and (prev is None or prev.kind in ("op", "(", ",")):
-            run += 1
-        elif tok.kind != "op":
-            run = 0
-        if len(opened) + run > MAX_DEPTH:
-            raise FormulaError(f"the formula is nested too deeply (at most {MAX_DEPTH} levels)", tok.start, 1)
-        after_operator = prev is None or prev.kind in ("op", "(", ",")
-        if after_operator and (tok.kind in (")", ",") or (tok.kind == "op" and tok.text not in "+-")):
-            if prev is not None and prev.kind == "(" and tok.kind == ")":
-                raise FormulaError("empty parentheses", prev.start, tok.end - prev.start)
-            where = f"after '{prev.text}'" if prev is not None else "at the start"
-            raise FormulaError(f"unexpected '{tok.text}' {where}", tok.start, tok.end - tok.start)
-        if prev is not None:
-            if _is_function(prev) and tok.kind != "(":
-                raise FormulaError(f"'{prev.text}' needs its argument in parentheses: {prev.text}(…)",
-                                   prev.start, prev.end - prev.start)
-            if _ends_operand(prev) and (tok.kind in ("num", "name", "(")):
-                right = "(…)" if tok.kind == "(" else tok.text
-                raise FormulaError(f"missing operator between '{prev.text}' and '{tok.text}' "
-                                   f"(write {prev.text}*{right})", tok.start, tok.end - tok.start)
-        prev = tok
-    if _is_function(prev):
-        raise FormulaError(f"'{prev.text}' needs its argument in parentheses: {prev.text}(…)",
-                           prev.start, prev.end - prev.start)
-    if opened:
-        raise FormulaError("'(' is never closed", opened[-1].start, 1)
-    if prev.kind == "op":
-        raise FormulaError(f"the formula ends too early after '{prev.text}'", len(text), 0)
+    _syntax.check_tokens(text, toks, GRAMMAR)
 
 
-# --- the validated tree --------------------------------------------------------------------------
-
-class Node(NamedTuple):
-    """A node of a validated formula: ``kind`` is num, var, const, call, neg, pos, add, sub, mul, div, pow.
-
-    ``value`` is the number (num), the name (var, const, call) or None; ``args`` the operands;
-    ``start``/``end`` the span in the user's text; ``text`` the token as typed (num).
-    """
-
-    kind: str
-    value: object
-    args: tuple
-    start: int
-    end: int
-    text: str = ""
-
-
-_BINOPS = {ast.Add: "add", ast.Sub: "sub", ast.Mult: "mul", ast.Div: "div", ast.Pow: "pow"}
-_UNARY = {ast.USub: "neg", ast.UAdd: "pos"}
-_SYMBOL = {"add": "+", "sub": "-", "mul": "*", "div": "/", "pow": "^"}
-
-
-class _Source:
-    """The tokens written as Python source, with maps from Python columns back to the user's text."""
-
-    def __init__(self, text: str, toks: list[Token]):
-        self.text = text
-        self.toks = toks
-        parts, self.py_start, self.py_end = [], [], []
-        col = 0
-        for t in toks:
-            s = "**" if t.text == "^" else t.text
-            self.py_start.append(col)
-            self.py_end.append(col + len(s))
-            parts.append(s)
-            col += len(s) + 1
-        self.src = " ".join(parts)
-        self._by_start = {c: i for i, c in enumerate(self.py_start)}
-        self._by_end = {c: i for i, c in enumerate(self.py_end)}
-
-    def span(self, node: ast.AST) -> tuple[int, int]:
-        i = self._by_start.get(getattr(node, "col_offset", -1))
-        j = self._by_end.get(getattr(node, "end_col_offset", -1))
-        start = self.toks[i].start if i is not None else 0
-        end = self.toks[j].end if j is not None else len(self.text)
-        return start, max(end, start)
-
-    def token_at(self, py_col: int) -> Token | None:
-        """The first token that ends after Python column ``py_col``."""
-        for t, e in zip(self.toks, self.py_end):
-            if e > py_col:
-                return t
-        return None
-
-    def error(self, message: str, node: ast.AST) -> FormulaError:
-        start, end = self.span(node)
-        return FormulaError(message, start, end - start)
+_Source = _syntax.Source
 
 
 def _syntax_error(src: _Source, exc: SyntaxError) -> FormulaError:
-    col = (exc.offset or 1) - 1
-    tok = src.token_at(col)
-    if tok is None or exc.msg.startswith("incomplete input") or col >= len(src.src):
-        last = src.toks[-1]
-        return FormulaError(f"the formula ends too early after '{last.text}'", len(src.text), 0)
-    return FormulaError(f"unexpected '{tok.text}'", tok.start, tok.end - tok.start)
+    return _syntax.syntax_error(src, exc, GRAMMAR.what)
 
 
 def _walk(node: ast.AST, src: _Source) -> Node:
     """Turn a Python tree into a :class:`Node`, accepting only the formula grammar."""
-    start, end = src.span(node)
-    if isinstance(node, ast.Expression):
-        return _walk(node.body, src)
-    if isinstance(node, ast.BinOp) and type(node.op) in _BINOPS:
-        return Node(_BINOPS[type(node.op)], None, (_walk(node.left, src), _walk(node.right, src)), start, end)
-    if isinstance(node, ast.UnaryOp) and type(node.op) in _UNARY:
-        return Node(_UNARY[type(node.op)], None, (_walk(node.operand, src),), start, end)
-    if isinstance(node, ast.Constant) and type(node.value) in (int, float):
-        i = src._by_start.get(node.col_offset)
-        typed = src.toks[i].text if i is not None else repr(node.value)
-        try:
-            value = float(node.value)
-        except OverflowError:
-            raise src.error(f"the number '{typed}' is too large", node) from None
-        return Node("num", value, (), start, end, typed)
-    if isinstance(node, ast.Name):
-        if node.id in VARIABLES:
-            return Node("var", node.id, (), start, end)
-        if node.id in CONSTANTS:
-            return Node("const", node.id, (), start, end)
-        if node.id in FUNCTIONS or node.id in ALIASES:
-            raise src.error(f"'{node.id}' needs its argument in parentheses: {node.id}(…)", node)
-        raise src.error(f"unknown name '{node.id}'", node)
-    if isinstance(node, ast.Call):
-        f = node.func
-        if not isinstance(f, ast.Name) or not (f.id in FUNCTIONS or f.id in ALIASES):
-            raise src.error("only the functions of the list can be called (write a*(b), not a(b))", f)
-        if node.keywords or len(node.args) != 1 or isinstance(node.args[0], ast.Starred):
-            n = len(node.args) + len(node.keywords)
-            raise src.error(f"{f.id} takes exactly one argument, got {n}", node)
-        name = ALIASES.get(f.id, f.id)
-        return Node("call", name, (_walk(node.args[0], src),), start, end)
-    if isinstance(node, ast.Tuple):
-        if not node.elts:
-            raise src.error("empty parentheses", node)
-        comma = src.token_at(src.py_end[src._by_end[node.elts[0].end_col_offset]]) \
-            if node.elts[0].end_col_offset in src._by_end else None
-        if comma is not None and comma.kind == ",":
-            raise FormulaError("a comma is only allowed between function arguments", comma.start, 1)
-        raise src.error("a list of values is not a formula", node)
-    if isinstance(node, ast.BinOp):
-        raise src.error(f"operator {type(node.op).__name__} is not allowed", node)
-    raise src.error(f"{type(node).__name__} is not allowed in a formula", node)
+    return _syntax.walk(node, src, GRAMMAR)
 
 
 def parse(text: str) -> Node:

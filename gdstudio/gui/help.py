@@ -30,6 +30,7 @@ from gdstudio import __version__
 from gdstudio.core.objectives import get_objective, objective_names
 from gdstudio.core.optimizers import OPTIMIZERS
 from gdstudio.gui.views.formula_field import help_html as formula_help_html
+from gdstudio.gui.views.rule_editor import rules_help_html
 
 LICENCE = "MIT"
 SHORTCUTS = (
@@ -164,6 +165,7 @@ class HelpDialog(QDialog):
             self.pages[cls.title or name] = optimizer_html(name)
         self.pages["Objectives"] = objectives_html()
         self.pages["Your own function"] = "<h2>Your own function f(x, y)</h2>" + formula_help_html()
+        self.pages["Your own update rule"] = rules_help_html()
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.topics = QListWidget()
@@ -189,6 +191,9 @@ class HelpDialog(QDialog):
                 self.topics.setCurrentItem(items[0])
 
     def show_optimizer(self, name: str) -> None:
+        if name.startswith("rule:"):  # the user's own rule: the page of the rule language
+            self.show_topic("Your own update rule")
+            return
         cls = OPTIMIZERS.get(name)
         if cls is not None:
             self.show_topic(cls.title or name)

@@ -76,6 +76,9 @@ def default_csv_name(config: RunConfig, *more: RunConfig) -> str:
         name = f"{obj}-{opts[0]}-{len(more) + 1}-runs"
     else:
         name = f"{obj}-" + "-".join(opts[:4])
+    for c in (config, *more):  # an own rule's file name says "own rule", not the rule's whole text
+        if c.optimizer.startswith("rule:"):
+            name = name.replace(c.optimizer, "own rule")
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", name) + ".csv"
 
 

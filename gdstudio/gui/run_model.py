@@ -31,8 +31,11 @@ def default_run_name(config: RunConfig) -> str:
     """A run's name when it has none: ``"gd ε=0.1"`` (optimizers with a learning rate), else ``"bfgs"``."""
     if config.name:
         return config.name
+    from gdstudio.core.rules import display_name  # "own rule" rather than the rule's whole text
+
     lr = dict(config.hyperparams).get("lr")
-    return f"{config.optimizer} ε={lr:g}" if isinstance(lr, (int, float)) else config.optimizer
+    name = display_name(config.optimizer)
+    return f"{name} ε={lr:g}" if isinstance(lr, (int, float)) else name
 
 
 class GrowingArray:

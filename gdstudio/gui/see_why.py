@@ -338,4 +338,7 @@ def install(window: QMainWindow) -> SeeWhy:
         toggle.setToolTip("Show the See why panel: step through a run and see its gradient, Hessian, "
                           "finite differences and local models")
         toolbar.addAction(toggle)
+    from gdstudio.gui.views import graph_view  # the inspector's Computation graph tab (autodiff at the step)
+
+    graph_view.install(sw)
     return sw

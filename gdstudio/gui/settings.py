@@ -110,6 +110,11 @@ def _objective_params(v) -> dict[str, float]:
 
 
 def _optimizer(v) -> str:
+    if _str(v).startswith("rule:"):  # the user's own rule (gdstudio.core.rules): kept when it compiles
+        from gdstudio.core.optimizers import optimizer_class
+
+        optimizer_class(v)
+        return v
     if _str(v) not in optimizer_names():
         raise ValueError(f"unknown optimizer {v!r}")
     return v
@@ -122,6 +127,13 @@ def _hyperparams(v) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for opt, hp in v.items():
         cls = OPTIMIZERS.get(opt)
+        if cls is None and isinstance(opt, str) and opt.startswith("rule:"):
+            from gdstudio.core.optimizers import optimizer_class
+
+            try:
+                cls = optimizer_class(opt)
+            except ValueError:
+                cls = None
         if cls is None or not isinstance(hp, dict):
             continue
         specs = {h.name: h for h in cls.hyperparams}

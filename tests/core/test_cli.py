@@ -56,7 +56,7 @@ def test_set_and_param_reach_the_run(capsys):
     (["--set", "nesterovv=1"], "no hyperparameter 'nesterovv' (valid: lr)"),
     (["--set", "lr"], "not of the form KEY=VALUE"),
     (["--lr", "0"], "lr must be in (0, ∞)"),
-    (["--gradient", "magic"], "unknown gradient source 'magic' (valid: analytic, central, forward)"),
+    (["--gradient", "magic"], "unknown gradient source 'magic' (valid: analytic, central, forward, autodiff)"),
     (["--fd-step", "-1"], "must be > 0"),
     (["--param", "kappa=2"], "has no parameter 'kappa'"),
 ])

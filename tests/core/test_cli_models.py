@@ -128,3 +128,15 @@ def test_list_names_models_and_datasets(capsys):
     assert "Models (gdstudio train / landscape --model NAME" in out
     for name in ("svm", "softmax", "mlp", "hidden=32", "activation=relu  in one of relu, tanh", "breast-cancer"):
         assert name in out
+
+
+def test_a_hand_written_rule_trains_a_classifier_like_the_built_in(tmp_path):
+    """The articles' exercise: your own update rule on a digit classifier, beside the built-in optimizer."""
+    assert main(["train", "--model", "softmax", "--optimizer", "rule:param lr = 0.1; v = 0.9*v + g; x = x - lr*v",
+                 "--epochs", "6", "--out", str(tmp_path / "rule.csv")]) == 0
+    assert main(["train", "--model", "softmax", "--optimizer", "momentum", "--lr", "0.1", "--set", "momentum=0.9",
+                 "--epochs", "6", "--out", str(tmp_path / "builtin.csv")]) == 0
+    mine = [float(r["train_loss"]) for r in rows(tmp_path / "rule.csv")]
+    ref = [float(r["train_loss"]) for r in rows(tmp_path / "builtin.csv")]
+    np.testing.assert_allclose(mine, ref, rtol=1e-12)
+    assert mine[-1] < mine[0]

@@ -91,6 +91,9 @@ class Objective:
         Current values of the objective's parameters (see :meth:`parameters`).
     notes : str
         Anything a user should know (e.g. where the function is not differentiable).
+    expression : str
+        The definition in the formula language (``^`` for powers, parameters by name), from which
+        :mod:`gdstudio.core.autodiff` builds the computation graph; empty when there is none.
     """
 
     name: str = ""
@@ -100,6 +103,7 @@ class Objective:
     log_levels: bool = False
     dim: int = 2
     notes: str = ""
+    expression: str = ""
 
     def __init__(self, **params: float):
         spec = {p.name: p for p in self.parameters()}

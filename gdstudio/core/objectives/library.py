@@ -1,5 +1,10 @@
 """The built-in objectives, each a short class with its formula, derivatives and critical points.
 
+Each class also gives its definition in the formula language (``expression``, with the objective's
+parameters as named constants): reverse-mode automatic differentiation (:mod:`gdstudio.core.autodiff`)
+builds its computation graph from it, and ``tests/core/test_autodiff.py`` checks that it evaluates to
+the hand-written ``f``.
+
 Every derivative here is written by hand and checked against finite differences in
 ``tests/core/test_objectives.py``; every listed critical point is checked to have a vanishing gradient
 and a Hessian of the stated kind.
@@ -63,6 +68,7 @@ class Sphere(Objective2D):
     name = "sphere"
     title = "Sphere"
     formula = "x² + y²"
+    expression = "x^2 + y^2"
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     notes = "Each step of gradient descent multiplies the point by 1 − 2ε: diverges for ε > 1."
 
@@ -100,6 +106,7 @@ class Quadratic(Objective2D):
     name = "quadratic"
     title = "Ill-conditioned quadratic"
     formula = "½(x² + κ·y²)"
+    expression = "0.5*(x^2 + kappa*y^2)"
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     notes = "Gradient descent is stable only for ε < 2/κ (and ε < 2); larger κ means slower progress along x."
 
@@ -142,6 +149,7 @@ class Booth(Objective2D):
     name = "booth"
     title = "Booth"
     formula = "(x + 2y − 7)² + (2x + y − 5)²"
+    expression = "(x + 2*y - 7)^2 + (2*x + y - 5)^2"
     domain = ((-10.0, 10.0), (-10.0, 10.0))
     notes = "Constant Hessian with eigenvalues 18 and 2: gradient descent diverges for ε > 1/9."
 
@@ -183,6 +191,7 @@ class Rosenbrock(Objective2D):
     name = "rosenbrock"
     title = "Rosenbrock"
     formula = "(1 − x)² + 100(y − x²)²"
+    expression = "(1 - x)^2 + 100*(y - x^2)^2"
     domain = ((-2.0, 2.0), (-1.0, 3.0))
     log_levels = True
     notes = "A narrow curved valley: the Hessian at the minimum has condition number ≈ 2500."
@@ -229,6 +238,7 @@ class Himmelblau(Objective2D):
     name = "himmelblau"
     title = "Himmelblau"
     formula = "(x² + y − 11)² + (x + y² − 7)²"
+    expression = "(x^2 + y - 11)^2 + (x + y^2 - 7)^2"
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     notes = "Four global minima (f = 0), one maximum and four saddles: the start decides the minimum."
 
@@ -290,6 +300,7 @@ class Beale(Objective2D):
     name = "beale"
     title = "Beale"
     formula = "(1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²"
+    expression = "(1.5 - x + x*y)^2 + (2.25 - x + x*y^2)^2 + (2.625 - x + x*y^3)^2"
     domain = ((-4.5, 4.5), (-4.5, 4.5))
     log_levels = True
     notes = "Steep walls (f up to ≈ 1.8·10⁵) and a flat plateau: one step size rarely fits both."
@@ -357,6 +368,7 @@ class Rastrigin(Objective2D):
     name = "rastrigin"
     title = "Rastrigin"
     formula = "20 + x² − 10cos(2πx) + y² − 10cos(2πy)"
+    expression = "20 + x^2 - 10*cos(2*pi*x) + y^2 - 10*cos(2*pi*y)"
     domain = ((-5.12, 5.12), (-5.12, 5.12))
     notes = "121 local minima in the view: gradient descent stops in the nearest one."
 
@@ -421,6 +433,7 @@ class Ackley(Objective2D):
     name = "ackley"
     title = "Ackley"
     formula = "−20·exp(−0.2·√(0.5(x² + y²))) − exp(0.5(cos 2πx + cos 2πy)) + e + 20"
+    expression = "-20*exp(-0.2*sqrt(0.5*(x^2 + y^2))) - exp(0.5*(cos(2*pi*x) + cos(2*pi*y))) + e + 20"
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     notes = ("Not differentiable at the origin (a cone): the gradient there is defined as 0 "
              "(minimal-norm subgradient) and the Hessian there is NaN.")
@@ -506,6 +519,8 @@ class GoldsteinPrice(Objective2D):
     title = "Goldstein–Price"
     formula = ("[1 + (x + y + 1)²(19 − 14x + 3x² − 14y + 6xy + 3y²)]"
                " · [30 + (2x − 3y)²(18 − 32x + 12x² + 48y − 36xy + 27y²)]")
+    expression = ("(1 + (x + y + 1)^2*(19 - 14*x + 3*x^2 - 14*y + 6*x*y + 3*y^2))"
+                  "*(30 + (2*x - 3*y)^2*(18 - 32*x + 12*x^2 + 48*y - 36*x*y + 27*y^2))")
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     log_levels = True
     notes = "f = P(x + y)·R(2x − 3y): nine critical points, global minimum f(0, −1) = 3."
@@ -580,6 +595,7 @@ class SixHumpCamel(Objective2D):
     name = "six-hump-camel"
     title = "Six-hump camel"
     formula = "(4 − 2.1x² + x⁴/3)x² + xy + (−4 + 4y²)y²"
+    expression = "(4 - 2.1*x^2 + x^4/3)*x^2 + x*y + (-4 + 4*y^2)*y^2"
     domain = ((-3.0, 3.0), (-2.0, 2.0))
     notes = "Six local minima, two of them global (f ≈ −1.0316); the origin is a saddle."
 
@@ -637,6 +653,7 @@ class StyblinskiTang(Objective2D):
     name = "styblinski-tang"
     title = "Styblinski–Tang"
     formula = "½((x⁴ − 16x² + 5x) + (y⁴ − 16y² + 5y))"
+    expression = "0.5*(x^4 - 16*x^2 + 5*x + y^4 - 16*y^2 + 5*y)"
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     notes = "Four minima, one per quadrant of roots; global f ≈ −78.332 at x = y ≈ −2.9035."
 
@@ -685,6 +702,7 @@ class Saddle(Objective2D):
     name = "saddle"
     title = "Saddle"
     formula = "x² − y²"
+    expression = "x^2 - y^2"
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     notes = "Unbounded below; gradient descent started on the x-axis stalls at the saddle (0, 0)."
 
@@ -722,6 +740,7 @@ class MonkeySaddle(Objective2D):
     name = "monkey-saddle"
     title = "Monkey saddle"
     formula = "x³ − 3xy²"
+    expression = "x^3 - 3*x*y^2"
     domain = ((-2.0, 2.0), (-2.0, 2.0))
     notes = "Degenerate critical point at the origin: zero Hessian, three descending valleys."
 

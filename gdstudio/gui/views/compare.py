@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
+from gdstudio.core.rules import display_name
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.theme import RUN_COLORS
 from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm
@@ -120,7 +121,8 @@ def sweep_configs(base: RunConfig, lrs: Sequence[float]) -> list[RunConfig]:
         raise ValueError("a sweep needs at least one learning rate")
     out = []
     for lr in lrs:
-        cfg = base.replace(hyperparams={**base.hp, "lr": float(lr)}, name=f"{base.optimizer} ε={lr_text(lr)}")
+        cfg = base.replace(hyperparams={**base.hp, "lr": float(lr)},
+                           name=f"{display_name(base.optimizer)} ε={lr_text(lr)}")
         cfg.build_optimizer()  # ValueError naming lr and its valid range
         out.append(cfg)
     return out
@@ -135,11 +137,11 @@ def race_configs(base: RunConfig, entries: Sequence[tuple[str, Mapping[str, Any]
         raise ValueError("tick at least one optimizer to race")
     out = []
     for name, hp in entries:
-        cfg = base.replace(optimizer=name, hyperparams=dict(hp), name=name)
+        cfg = base.replace(optimizer=name, hyperparams=dict(hp), name=display_name(name))
         try:
             cfg.build_optimizer()
         except ValueError as exc:
-            raise ValueError(f"{name}: {exc}") from None
+            raise ValueError(f"{display_name(name)}: {exc}") from None
         out.append(cfg)
     return out
 
@@ -264,8 +266,10 @@ class RaceDialog(_CompareDialog):
         self.forms: dict[str, ParamForm] = {}
         if checked is None:
             checked = [base.optimizer] + [n for n in DEFAULT_RACE if n != base.optimizer]
-        for name in optimizer_names():
-            cls = OPTIMIZERS[name]
+        # the built-ins, and the panel's own rule when it has one (its name is the spec "rule:<text>")
+        self.names = optimizer_names() + ([base.optimizer] if base.optimizer not in OPTIMIZERS else [])
+        for name in self.names:
+            cls = optimizer_class(name)
             item = QListWidgetItem(cls.title or name)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(cls.rule)
@@ -286,8 +290,7 @@ class RaceDialog(_CompareDialog):
             self.forms[name] = form
             self.stack.addWidget(page)
         self.list.currentRowChanged.connect(self.stack.setCurrentIndex)
-        self.list.setCurrentRow(max(0, optimizer_names().index(base.optimizer)
-                                    if base.optimizer in optimizer_names() else 0))
+        self.list.setCurrentRow(max(0, self.names.index(base.optimizer)))
         row.addWidget(self.list, 2)
         row.addWidget(self.stack, 3)
         self.body.addLayout(row)
@@ -310,8 +313,8 @@ class RaceDialog(_CompareDialog):
             try:
                 out.append((name, self.forms[name].values()))
             except ValueError as exc:
-                self.list.setCurrentRow(optimizer_names().index(name))
-                raise ValueError(f"{name}: {exc}") from None
+                self.list.setCurrentRow(self.names.index(name))
+                raise ValueError(f"{display_name(name)}: {exc}") from None
         if len(out) > MAX_COMPARED:
             raise ValueError(f"at most {MAX_COMPARED} optimizers at once (one colour each), got {len(out)}")
         return out

@@ -205,7 +205,8 @@ class Inspector(QWidget):
         self.header.setText(f"step {e.k:,} of {p.run_label} · f = {num(e.value)} · ‖∇f‖ = "
                             f"{num(np.linalg.norm(e.gradient), 4)}")
         self._dirty = set(TABS)
-        self._render(TABS[self.tabs.currentIndex()])
+        if 0 <= self.tabs.currentIndex() < len(TABS):  # tabs added after TABS render themselves
+            self._render(TABS[self.tabs.currentIndex()])
 
     def _render(self, name: str) -> None:
         if self.picture is None or name not in self._dirty:

@@ -33,6 +33,7 @@ from gdstudio.core.objectives import EXPR_PREFIX, Objective, get_objective, obje
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.run_model import RunModel
+from gdstudio.gui.views import rule_editor
 from gdstudio.gui.views.formula_field import EXAMPLE as FORMULA_EXAMPLE
 from gdstudio.gui.views.formula_field import FormulaField
 from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm, format_number
@@ -46,6 +47,8 @@ GRADIENT_TIPS = {
     "analytic": "the gradient written by hand (or derived symbolically)",
     "central": "central differences: (f(x+h) − f(x−h)) / 2h, error O(h²)",
     "forward": "forward differences: (f(x+h) − f(x)) / h, error O(h)",
+    "autodiff": "reverse-mode automatic differentiation: the chain rule applied backwards through the formula's "
+                "computation graph (See why ▸ Computation graph)",
 }
 
 
@@ -113,6 +116,7 @@ class SidePanel(QScrollArea):
             self.optimizer_combo.setItemData(self.optimizer_combo.count() - 1, cls.rule, Qt.ItemDataRole.ToolTipRole)
         self.optimizer_combo.setToolTip("The method that takes the steps")
         f.addRow("method", self.optimizer_combo)
+        self.rule_choice = rule_editor.install(self)  # "Own rule…": the user's update rule
         self.rule_label = QLabel()
         self.rule_label.setWordWrap(True)
         self.rule_label.setObjectName("rule_label")
@@ -326,6 +330,10 @@ class SidePanel(QScrollArea):
         self.seed_spin.setEnabled(bool(cls.stochastic))
         self.sig_config_changed.emit()
 
+    def refresh_optimizer(self) -> None:
+        """Rebuild the optimizer's form and rule text (the chosen optimizer's spec changed, e.g. a new rule)."""
+        self._on_optimizer_combo()
+
     def _on_gradient_combo(self, *_args) -> None:
         m = self.gradient_combo.currentData()
         fd = m in DEFAULT_FD_STEP
@@ -405,6 +413,8 @@ class SidePanel(QScrollArea):
                 self.formula_label.setText(f"f = {obj.formula}")
             else:
                 self.set_objective(cfg.build_objective())
+            if cfg.optimizer.startswith("rule:"):
+                self.rule_choice.set_rule(cfg.optimizer)
             self.optimizer_combo.setCurrentIndex(max(0, self.optimizer_combo.findData(cfg.optimizer)))
             self.gradient_combo.setCurrentIndex(max(0, self.gradient_combo.findData(cfg.gradient)))
         finally:
