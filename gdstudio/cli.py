@@ -14,13 +14,23 @@ Examples::
     gdstudio saved.gdsession            # opens the window with a saved session
 
 Errors in the arguments (unknown names, malformed numbers, non-finite starts, negative epochs, a key the
-optimizer does not have) exit with status 2 and one line naming the problem and the valid choices.
+optimizer does not have, a name that is not valid text, an ``--out`` that is read-only or a folder) exit
+with status 2 (1 for an unwritable ``--out``) and one line naming the problem, before anything is computed.
+Negative numbers are values, also in exponent form: ``--start 1e200 -1e200``.
+
+``gdstudio run`` keeps its steps in a temporary file, not in memory, and writes the CSV at the end (when
+each start's status is known), to ``--out`` atomically or to standard output. Ctrl-C or SIGTERM stops the
+run after the step in progress: the steps computed so far are written with status ``cancelled`` and the
+exit status is 130 (SIGINT) or 143 (SIGTERM). A second signal abandons the writing: then nothing is
+written (an existing ``--out`` file is left as it was) and no temporary file remains.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import re
+import signal
 import sys
 from typing import Sequence
 
@@ -35,7 +45,16 @@ class UsageError(Exception):
     """Bad command-line input: reported as one line, exit status 2."""
 
 
+#: Any number with a leading minus, also ``-1e200``, ``-.5E-3``, ``-inf`` and ``-nan`` (argparse's own pattern
+#: knows only ``-1`` and ``-1.5``, and takes ``-1e200`` for an option).
+_NEGATIVE_NUMBER = re.compile(r"^-(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^-(inf|infinity|nan)$", re.IGNORECASE)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._negative_number_matcher = _NEGATIVE_NUMBER  # negative numbers are values, never options
+
     def error(self, message: str):  # one line, no usage dump, no traceback
         raise UsageError(message)
 
@@ -55,6 +74,22 @@ def _positive(text: str) -> float:
     if v <= 0:
         raise argparse.ArgumentTypeError(f"{text!r} must be > 0")
     return v
+
+
+def _fd_step(text: str) -> float:
+    v = _positive(text)
+    if v < sys.float_info.min:
+        raise argparse.ArgumentTypeError(f"{text!r} is too small: below {sys.float_info.min:.3g} (the smallest "
+                                         f"normal float) x + h cannot be told from x")
+    return v
+
+
+def _text(text: str) -> str:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # an undecodable byte in the argument (Python passes it as a lone surrogate)
+        raise argparse.ArgumentTypeError(f"{text!r} is not valid UTF-8 text") from None
+    return text
 
 
 def _nonneg_int(text: str) -> int:
@@ -82,8 +117,11 @@ def _key_value(text: str) -> tuple[str, str]:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    p = _Parser(prog="gdstudio", description="See optimization: gradient descent and its relatives on loss "
-                                             "surfaces. Without a command, opens the window.")
+    p = _Parser(prog="gdstudio", usage="gdstudio [-h] [--version] [SESSION.gdsession | {run,check,list} ...]",
+                description="See optimization: gradient descent and its relatives on loss surfaces. Without a "
+                            "command, opens the window; `gdstudio SESSION.gdsession` opens the window with that "
+                            "saved session (File ▸ Save session… writes one). The window needs a display: "
+                            "without one, use `xvfb-run -a gdstudio` or the commands below.")
     p.add_argument("--version", action="version", version=f"gdstudio {__version__}")
     p.add_argument("--quit-after", type=_positive, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
@@ -108,10 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--gradient", default="analytic", metavar="SOURCE",
                    help="analytic (default), central or forward finite differences, or autodiff "
                         "(reverse mode over the objective's formula)")
-    r.add_argument("--fd-step", type=_positive, metavar="H", help="finite-difference step h")
+    r.add_argument("--fd-step", type=_fd_step, metavar="H", help="finite-difference step h")
     r.add_argument("--tol", type=_finite, metavar="T", help="stop when ‖∇f‖ ≤ T (converged)")
     r.add_argument("--seed", type=_int, default=0, metavar="S", help="seed of random methods (default 0)")
-    r.add_argument("--name", default="", help="run label in the CSV (default run1)")
+    r.add_argument("--name", type=_text, default="", help="run label in the CSV (default run1)")
     r.add_argument("--out", metavar="FILE.csv", help="write the CSV here (atomically) instead of standard output")
 
     c = sub.add_parser("check", help="compare the analytic gradient with finite differences and autodiff",
@@ -122,7 +160,8 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
                    help="an objective parameter (repeatable)")
     c.add_argument("--at", type=_finite, nargs=2, required=True, metavar=("X", "Y"), help="the point")
-    c.add_argument("--fd-step", type=_positive, metavar="H", help="h for both schemes (default: each scheme's own)")
+    c.add_argument("--fd-step", type=_fd_step, metavar="H",
+                   help="h for both schemes (default: each scheme's own)")
 
     sub.add_parser("list", help="list objectives and optimizers with their hyperparameters and defaults")
     _add_model_commands(sub)
@@ -313,28 +352,81 @@ def _config_from_args(a):
         objective_params=params, gradient=a.gradient, fd_step=a.fd_step, tol=a.tol, seed=a.seed, name=a.name)
 
 
-def _summary(label: str, t) -> str:
-    pt = ", ".join(f"{v:.6g}" for v in t.final) if len(t.x) else "-"
-    loss = f"{t.loss[-1]:.6g}" if len(t.loss) else "-"
-    return f"{label}: {t.message}; {t.steps} steps; final ({pt}); loss {loss}"
+def _summary(label: str, message: str, rows: int, final, loss: float) -> str:
+    if rows == 0:  # not even the start has a finite loss
+        return f"{label}: {message}; no step recorded"
+    pt = ", ".join(f"{v:.6g}" for v in final)
+    return f"{label}: {message}; {rows - 1} steps; final ({pt}); loss {loss:.6g}"
+
+
+def _check_out(path: str) -> None:
+    """Refuse an ``--out`` that could not be written, before computing anything (raises OSError)."""
+
+    from gdstudio.core.files import check_target, is_stream
+
+    target, st = check_target(path)
+    folder = target.parent
+    if not is_stream(st) and not folder.is_dir():
+        raise FileNotFoundError(2, "no such folder", str(folder))
+
+
+def _warn_fd_step(config) -> None:
+    h = config.fd_step
+    if h is None or config.gradient in ("analytic", "autodiff"):  # h plays no part in either
+        return
+    lost = [s for s in config.starts if any(v + h == v or v - h == v for v in s)]
+    if lost:
+        print(f"gdstudio run: warning: h={h:g} is lost in rounding at start {lost[0]} (x + h == x): the "
+              f"finite-difference gradient there is 0 or noise; choose a larger --fd-step", file=sys.stderr)
 
 
 def cmd_run(a) -> int:
-    from gdstudio.core.export import run_label, write_csv, write_csv_to
-    from gdstudio.core.runs import run
+    from gdstudio.core.export import SpooledRun
+    from gdstudio.core.runs import Run
 
-    objective, config = _config_from_args(a)
-    result = run(config, objective)
     if a.out:
         try:
-            write_csv(a.out, [result])
+            _check_out(a.out)
         except OSError as e:
             print(f"gdstudio run: cannot write {a.out}: {e.strerror or e}", file=sys.stderr)
             return EXIT_IO
-    else:
-        write_csv_to(sys.stdout, [result])
-    for i, t in enumerate(result.trajectories):
-        print(_summary(run_label(result, 0, i), t), file=sys.stderr)
+    objective, config = _config_from_args(a)
+    _warn_fd_step(config)
+    r = Run(config, objective)
+    stopped: list[int] = []
+
+    def on_signal(signum, _frame):  # first signal: end the run after this step; second: give up writing
+        if stopped:
+            raise KeyboardInterrupt
+        stopped.append(signum)
+        r.cancel()
+
+    previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        with SpooledRun(r) as spool:
+            for step in r:
+                spool.add(step)
+            if a.out:
+                try:
+                    spool.write_csv(a.out)
+                except OSError as e:
+                    print(f"gdstudio run: cannot write {a.out}: {e.strerror or e}", file=sys.stderr)
+                    return EXIT_IO
+            else:
+                spool.write_csv_to(sys.stdout)
+                sys.stdout.flush()
+            for i in range(spool.n):
+                last = spool.last(i)
+                print(_summary(spool.label(i), r.message[i], int(spool.rows[i]), *(last or (None, None))),
+                      file=sys.stderr)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if stopped:
+        name = signal.Signals(stopped[0]).name
+        print(f"gdstudio run: stopped by {name}; the steps computed so far were written (status cancelled)",
+              file=sys.stderr)
+        return 128 + stopped[0]
     return 0
 
 
@@ -394,6 +486,31 @@ def cmd_list(out=None) -> int:
     return 0
 
 
+#: The window's own options, each with one value (see gdstudio.gui.app).
+_WINDOW_OPTIONS = ("--quit-after", "--screenshot")
+
+
+def opens_session(argv: Sequence[str]) -> bool:
+    """Whether ``argv`` is ``FILE.gdsession`` alone (with the window's own options): open it in the window.
+
+    Any other use of a ``.gdsession`` name (e.g. as a subcommand's value) goes to the subcommands' parser.
+    """
+    positional, i = [], 0
+    while i < len(argv):
+        t = argv[i]
+        if t in _WINDOW_OPTIONS:
+            i += 2
+            continue
+        if t.startswith(tuple(o + "=" for o in _WINDOW_OPTIONS)):
+            i += 1
+            continue
+        if t.startswith("-"):
+            return False
+        positional.append(t)
+        i += 1
+    return len(positional) == 1 and positional[0].endswith(".gdsession")
+
+
 def _list_models(out) -> None:
     from gdstudio.core.data import BUILTIN_DATASETS
     from gdstudio.core.models import MODEL_PARAMS, TITLES
@@ -409,7 +526,7 @@ def _list_models(out) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if any(t.endswith(".gdsession") for t in argv) and not any(t in ("run", "list") for t in argv):
+    if opens_session(argv):
         from gdstudio.gui.app import main as gui_main  # `gdstudio SESSION.gdsession`: open it in the window
 
         return gui_main(argv)
@@ -434,6 +551,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:  # e.g. `gdstudio run ... | head`
         return 0
+    except KeyboardInterrupt:  # Ctrl-C before the run started, or a second one while writing
+        print("gdstudio: interrupted; nothing was written", file=sys.stderr)
+        return 130
     from gdstudio.gui.app import main as gui_main
 
     return gui_main(argv)

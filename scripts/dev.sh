@@ -13,8 +13,10 @@ shift || true
 need_system() {
   # Qt's xcb platform plugin, Mesa's software OpenGL and the virtual display.
   [ "$what" = test ] && ! command -v xvfb-run >/dev/null 2>&1 && return 0
+  # (read ldconfig's list once: `ldconfig -p | grep -q` fails at random under pipefail when grep exits first)
+  local libs; libs="$(ldconfig -p 2>/dev/null || true)"
   for lib in libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libGL.so.1 libfontconfig.so.1 libdbus-1.so.3; do
-    ldconfig -p 2>/dev/null | grep -q "$lib" || return 0
+    grep -q "$lib" <<<"$libs" || return 0
   done
   python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || return 0
   return 1
@@ -40,8 +42,15 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 extra=""; [ "$what" = test ] && extra="[test,package]"
-echo "== installing gdstudio${extra} into .venv"
-.venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}"
+# Install only when needed: a stamp in .venv remembers what was installed (pyproject.toml's and setup.py's
+# hash and the extras). The install is editable, so changes to the sources need no reinstall.
+stamp=".venv/.gdstudio-installed${extra:+-test}"
+want="$(cat pyproject.toml setup.py 2>/dev/null | sha256sum | cut -d' ' -f1) ${extra}"
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ] || [ ! -x .venv/bin/gdstudio ]; then
+  echo "== installing gdstudio${extra} into .venv"
+  .venv/bin/python -m pip install -q --disable-pip-version-check -e ".${extra}"
+  echo "$want" > "$stamp"
+fi
 
 export PYQTGRAPH_QT_LIB=PySide6 PYTEST_QT_API=pyside6
 case "$what" in

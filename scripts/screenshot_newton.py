@@ -64,6 +64,7 @@ def main(argv=None) -> int:
         time.sleep(0.01)
     sw = window.see_why
     window.actions.show_loss.setChecked(False)  # the picture gets the height
+    sw.dock.show()  # hidden at first launch; the picture is about it
     window.resizeDocks([sw.dock], [520], Qt.Orientation.Horizontal)
     half = window.top_splitter.width() // 2
     window.top_splitter.setSizes([half, half])

@@ -32,7 +32,9 @@ constant exponent may not exceed :data:`MAX_EXPONENT` in size. Symbolic derivati
 nesting, so nested non-linear steps (:data:`MAX_NONLINEAR_NESTING`) and powers with x or y in the
 exponent (:data:`MAX_POWER_NESTING`) are bounded too: the slowest formulas found within these limits
 compile in about a second. Only the code SymPy's printer generates for the value, gradient and Hessian
-is compiled (:func:`sympy.lambdify` with ``modules="numpy"``); :func:`compile_formula` caches it by text.
+is compiled (:func:`sympy.lambdify` with ``modules="numpy"``); :func:`compile_formula` caches it by the
+normalised formula. The size of the gradient is bounded too (:data:`MAX_DERIVATIVE_OPS`, the Hessian grows
+with it), and a time budget (:data:`COMPILE_BUDGET_S`) is a last guard.
 
 Derivatives
 -----------
@@ -73,11 +75,12 @@ A display name can be given with the keyword ``title="..."`` (not a number, so n
 from __future__ import annotations
 
 import ast
+import dataclasses
 import functools
 import math
-import re
+import time
 from dataclasses import dataclass
-from typing import Callable, NamedTuple
+from typing import Callable
 
 import numpy as np
 
@@ -99,6 +102,14 @@ MAX_POWER_NESTING = 10
 #: x or y, a division by a part with x or y; a chain like ``x*y/sin(x)`` counts once): symbolic
 #: derivatives grow steeply with it. At 20, the worst formulas measured take about a second.
 MAX_NONLINEAR_NESTING = 20
+#: Largest size of the gradient, in SymPy operations (``count_ops`` of both partial derivatives): the
+#: Hessian and its code grow with it. Three chains ``x*y/(x*y/(…+1)+1)`` nested 20 deep took 17–20 s to
+#: compile before this bound; at 1,500 the slowest formulas measured take about 1.5 s.
+MAX_DERIVATIVE_OPS = 1500
+#: A last guard on compile time, in seconds, checked between the steps of a compile (parse, build,
+#: gradient, Hessian, code): a compile that runs past it is refused. The size bounds above keep every
+#: formula measured far below it, so acceptance does not depend on the machine in practice.
+COMPILE_BUDGET_S = 10.0
 #: The default view domain of a formula objective, per axis.
 DEFAULT_DOMAIN = (-5.0, 5.0)
 
@@ -192,6 +203,11 @@ def parse(text: str) -> Node:
     if len(text) > MAX_LENGTH:
         raise FormulaError(f"the formula is too long ({len(text)} characters, at most {MAX_LENGTH})",
                            MAX_LENGTH, len(text) - MAX_LENGTH)
+    return _parse(text)
+
+
+def _parse(text: str) -> Node:
+    """:func:`parse` without the length check (a normalised formula may be longer than the text typed)."""
     toks = tokenize(text)
     _check_tokens(text, toks)
     src = _Source(text, toks)
@@ -401,31 +417,84 @@ class CompiledFormula:
 
 @functools.lru_cache(maxsize=128)
 def compile_formula(text: str) -> CompiledFormula:
-    """Parse, differentiate and compile ``text`` (cached: the same text is derived once)."""
+    """Parse, differentiate and compile ``text`` (the same text gives the same object).
+
+    The work is cached by the normalised formula (:func:`unparse`), so ``x^2+y^2`` and ``x**2 + y**2`` are
+    derived once; each call parses ``text`` itself (fast) so that positions in errors and in ``tree`` refer
+    to the text as typed. Compile work is bounded (:data:`MAX_DERIVATIVE_OPS`, :data:`COMPILE_BUDGET_S`):
+    a formula beyond the bounds is refused with a :class:`FormulaError`.
+    """
     tree = parse(text)
+    normalised = unparse(tree)
+    try:
+        compiled = _compile_normalised(normalised)
+    except FormulaError as exc:
+        if normalised == text:
+            raise
+        import sympy as sp
+
+        x, y = sp.symbols("x y", real=True)
+        _to_sympy(tree, text, sp, {"x": x, "y": y})  # a part undefined everywhere: its span in the typed text
+        raise FormulaError(exc.message, 0, len(text)) from None
+    return dataclasses.replace(compiled, text=text, tree=tree)
+
+
+def _budget(deadline: float, text: str) -> None:
+    if time.monotonic() > deadline:
+        raise FormulaError(f"the formula takes too long to differentiate (more than {COMPILE_BUDGET_S:g} s); "
+                           f"simplify it", 0, len(text))
+
+
+@functools.lru_cache(maxsize=128)
+def _compile_normalised(text: str) -> CompiledFormula:
+    """The compile of a normalised formula (cached: lru_cache is thread-safe; a compile is pure)."""
+    deadline = time.monotonic() + COMPILE_BUDGET_S
+    tree = _parse(text)
     import sympy as sp  # imported here: slow to import, only formulas need it
 
     x, y = sp.symbols("x y", real=True)
     try:
         expr = _to_sympy(tree, text, sp, {"x": x, "y": y})
+        _budget(deadline, text)
         fx, fy = (sp.diff(expr, v) for v in (x, y))
-        fxx, fxy, fyy = sp.diff(fx, x), sp.diff(fx, y), sp.diff(fy, y)
+        ops = sp.count_ops(fx) + sp.count_ops(fy)
+        if ops > MAX_DERIVATIVE_OPS:
+            raise FormulaError(f"the formula's gradient is too large for symbolic derivatives ({ops:,} "
+                               f"operations, at most {MAX_DERIVATIVE_OPS:,}); simplify it", 0, len(text))
+        _budget(deadline, text)
+        fxx = sp.diff(fx, x)
+        _budget(deadline, text)
+        fxy = sp.diff(fx, y)
+        _budget(deadline, text)
+        fyy = sp.diff(fy, y)
+        _budget(deadline, text)
     except (RecursionError, MemoryError):  # not seen within the limits above; kept as a last guard
         raise FormulaError("the formula is too complex to differentiate", 0, len(text)) from None
     grads = tuple(_numeric(e, sp) for e in (fx, fy))
     hess = tuple(_numeric(e, sp) for e in (fxx, fxy, fyy))
     if any(e.has(sp.Derivative) for e in grads + hess):
         raise FormulaError("SymPy could not differentiate this formula", 0, len(text))
+    _budget(deadline, text)
     lam = functools.partial(sp.lambdify, (x, y), modules="numpy")
     try:
-        f, grad, hess_f = lam(_numeric(expr, sp)), lam(list(grads), cse=True), lam(list(hess), cse=True)
+        f, grad = lam(_numeric(expr, sp)), lam(list(grads), cse=True)
+        _budget(deadline, text)
+        hess_f = lam(list(hess), cse=True)
+    except FormulaError:
+        raise
     except Exception as exc:  # SymPy's printer has no NumPy code for something; say so instead of crashing
         raise FormulaError(f"the formula cannot be turned into NumPy code ({type(exc).__name__})",
                            0, len(text)) from None
     return CompiledFormula(
-        text=text, normalised=unparse(tree), tree=tree, expr=expr, gradient_exprs=grads, hessian_exprs=hess,
+        text=text, normalised=text, tree=tree, expr=expr, gradient_exprs=grads, hessian_exprs=hess,
         f=f, grad=grad, hess=hess_f,
     )
+
+
+def clear_cache() -> None:
+    """Forget every compiled formula (both caches)."""
+    compile_formula.cache_clear()
+    _compile_normalised.cache_clear()
 
 
 # --- the objective --------------------------------------------------------------------------------
@@ -526,8 +595,8 @@ def formula_objective(text: str, **params) -> FormulaObjective:
 
 
 __all__ = [
-    "ALIASES", "CONSTANTS", "CompiledFormula", "FUNCTIONS", "FormulaError", "FormulaObjective", "FormulaWord",
-    "HELP", "MAX_DEPTH", "MAX_EXPONENT", "MAX_LENGTH", "MAX_NONLINEAR_NESTING", "MAX_POWER_NESTING",
-    "compile_formula", "formula_objective", "parse",
+    "ALIASES", "COMPILE_BUDGET_S", "CONSTANTS", "CompiledFormula", "FUNCTIONS", "FormulaError", "FormulaObjective",
+    "FormulaWord", "HELP", "MAX_DEPTH", "MAX_DERIVATIVE_OPS", "MAX_EXPONENT", "MAX_LENGTH", "MAX_NONLINEAR_NESTING",
+    "MAX_POWER_NESTING", "clear_cache", "compile_formula", "formula_objective", "parse",
     "tokenize", "unparse",
 ]

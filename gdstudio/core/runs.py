@@ -285,7 +285,8 @@ class Run:
     def _off_map(self, x: np.ndarray) -> np.ndarray:
         if self.objective.dim != 2:
             return np.zeros(len(x), dtype=bool)
-        return np.linalg.norm(x - self._centre, axis=-1) > self._radius
+        d = x - self._centre
+        return np.hypot(d[:, 0], d[:, 1]) > self._radius  # hypot: no overflow warning for points near 1e308
 
     def _evaluate(self, x: np.ndarray):
         on_step = getattr(self.objective, "on_step", None)
@@ -308,6 +309,11 @@ class Run:
         if bad.any():
             x_ok = np.all(np.isfinite(x), axis=-1)
             undefined, overflow = bad & x_ok, bad & ~x_ok
+            infinite = undefined & np.isinf(loss)  # e.g. x² at 1e200: the loss overflows
+            undefined &= ~infinite
+            if infinite.any():
+                self._end(infinite, Status.DIVERGED, k - 1 if k else 0,
+                          f"diverged at step {k}: the loss is infinite here (overflow, or a pole of the function)")
             if undefined.any():  # e.g. log(x) for x ≤ 0: the point is fine, the function is not
                 self._end(undefined, Status.DIVERGED, k - 1 if k else 0,
                           f"diverged at step {k}: the function is undefined or infinite here")
@@ -321,7 +327,8 @@ class Run:
             ended |= off
         tol = self.config.tol
         if tol is not None:
-            conv = recorded & ~off & (np.linalg.norm(grad, axis=-1) <= tol)
+            with np.errstate(all="ignore"):
+                conv = recorded & ~off & (np.linalg.norm(grad, axis=-1) <= tol)
             for i in np.flatnonzero(conv):
                 self._end(np.eye(1, n, i, dtype=bool)[0], Status.CONVERGED, k,
                           f"converged at step {k}: ‖∇f‖ = {_fmt(np.linalg.norm(grad[i]))} ≤ tol = {_fmt(tol)}")
@@ -338,7 +345,8 @@ class Run:
         recorded, ended = self._check(0, x, loss, grad, alive)
         alive &= ~ended
         yield Step(0, x.copy(), loss.copy(), grad.copy(), recorded, ended, {})
-        state = self.optimizer.init(x, grad, self.problem, Streams(self._seeds, 0)) if alive.any() else {}
+        with np.errstate(all="ignore"):
+            state = self.optimizer.init(x, grad, self.problem, Streams(self._seeds, 0)) if alive.any() else {}
         for k in range(1, cfg.epochs + 1):
             if not alive.any():
                 break

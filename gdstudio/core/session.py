@@ -17,12 +17,17 @@ A session file is plain JSON (never pickle: opening a file must not run code), U
 Floats are written with ``repr`` (what :mod:`json` does), which round-trips every float64 exactly, so
 re-running a loaded run's config gives bit-identical trajectories.
 
-Reading is strict: a file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
+Reading is strict and bounded: a file that is not a regular file or is larger than :data:`MAX_BYTES`, or beyond
+the limits below (:data:`MAX_RUNS` runs, :data:`MAX_STARTS` starts in all, :data:`MAX_EPOCHS` epochs per run,
+:data:`MAX_STEPS` steps in all, a whole number above :data:`MAX_INT`, texts longer than :data:`MAX_TEXT`
+characters, lists longer than :data:`MAX_LIST`) is refused with a message naming the limit, before any
+formula is compiled. A file that is not UTF-8 JSON, has another ``format``, misses a key, has a value of
 the wrong type, a non-finite number (``NaN``, ``Infinity``, ``1e999``), an unknown objective or optimizer,
 an invalid hyperparameter, or a ``version`` newer than :data:`VERSION` raises :class:`SessionError`
 (a ``ValueError``) with a message naming the problem, before anything is returned, so a caller that
-only applies a successfully loaded session changes nothing on failure. Writing is atomic: a temporary
-file in the target's folder replaces the target, so a failure leaves an existing file as it was.
+only applies a successfully loaded session changes nothing on failure. Writing goes through
+:mod:`gdstudio.core.files` (atomic; a link is written through, a read-only file refused); a name with a
+lone surrogate (not UTF-8) is saved with JSON's ``\\udcff`` escape and reads back the same.
 
 >>> from gdstudio.core.runs import RunConfig
 >>> s = Session("sphere", runs=(SessionRun(RunConfig.create("sphere", "gd", [[1.0, 2.0]], epochs=3)),))
@@ -35,6 +40,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping
@@ -54,6 +60,18 @@ VERSION = 1
 SUFFIX = ".gdsession"
 #: Files larger than this are refused (a session holds configs, not trajectories: a few kB).
 MAX_BYTES = 16 * 1024 * 1024
+
+#: Limits checked on load (a session beyond them is refused with a message naming the limit): runs in a
+#: file, start points (per run and in all), epochs per run (the window's own limit), the steps a
+#: window would have to keep (the sum over runs of starts × epochs), the length of any text (names, titles),
+#: the length of any list and the size of any whole number.
+MAX_RUNS = 50  # each run adds items to every view on the GUI thread: 100 runs took 2.9 s to show (measured)
+MAX_STARTS = 10_000
+MAX_EPOCHS = 100_000_000
+MAX_STEPS = 100_000_000
+MAX_TEXT = 1000
+MAX_LIST = 10_000
+MAX_INT = 2**64
 
 _RUN_KEYS = ("config", "colour", "visible")
 _TOP_KEYS = ("format", "version", "app_version", "objective", "runs", "view")
@@ -139,6 +157,10 @@ def dumps(session: Session) -> str:
         d = to_dict(session)
         _check_value(d, "session")
         text = json.dumps(d, indent=2, ensure_ascii=False, allow_nan=False, default=_plain)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate (e.g. pasted into a name): JSON's \udcff escape keeps it
+            text = json.dumps(d, indent=2, ensure_ascii=True, allow_nan=False, default=_plain)
     except (TypeError, ValueError) as e:
         raise SessionError(f"cannot save this session: {e}") from None
     from_dict(json.loads(text))  # never write a file this code could not read back
@@ -163,16 +185,34 @@ def _reject_constant(name: str):
 
 
 def _check_value(v: Any, where: str) -> None:
-    """Every number in ``v`` finite (JSON's 1e999 parses as inf); keys are strings."""
+    """Every number in ``v`` finite (JSON's 1e999 parses as inf); keys are strings; texts, lists and whole
+    numbers within :data:`MAX_TEXT`, :data:`MAX_LIST` and :data:`MAX_INT`."""
     if isinstance(v, float):
         if not math.isfinite(v):
             raise SessionError(f"not a valid session: {where} is {v!r}, not a finite number")
+    elif isinstance(v, bool):
+        pass
+    elif isinstance(v, int):
+        if abs(v) > MAX_INT:
+            raise SessionError(f"not a valid session: {where} is a whole number of {len(str(abs(v)))} digits, "
+                               f"too large (at most {MAX_INT:.3g})")
+    elif isinstance(v, str):
+        if len(v) > MAX_TEXT:
+            raise SessionError(f"not a valid session: {where} is {len(v):,} characters long "
+                               f"(at most {MAX_TEXT:,})")
     elif isinstance(v, dict):
+        if len(v) > MAX_LIST:
+            raise SessionError(f"not a valid session: {where} has {len(v):,} entries (at most {MAX_LIST:,})")
         for k, x in v.items():
             if not isinstance(k, str):
                 raise SessionError(f"not a valid session: {where} has a key that is not text")
+            if len(k) > MAX_TEXT:
+                raise SessionError(f"not a valid session: {where} has a key {len(k):,} characters long "
+                                   f"(at most {MAX_TEXT:,})")
             _check_value(x, f"{where}.{k}")
     elif isinstance(v, list):
+        if len(v) > MAX_LIST:
+            raise SessionError(f"not a valid session: {where} has {len(v):,} items (at most {MAX_LIST:,})")
         for i, x in enumerate(v):
             _check_value(x, f"{where}[{i}]")
 
@@ -220,10 +260,24 @@ def _check_config(c: Any, where: str) -> RunConfig:
                              ("tol", _NUM + (type(None),), "a number or null")):
         if key in c:
             _expect(c[key], types, f"{where}.{key}", what)
+    check_limits(len(starts), c["epochs"], where)
     try:
         return RunConfig.from_dict(c)
     except _BUILD_ERRORS as e:
         raise SessionError(f"not a valid session: {where}: {e}") from None
+
+
+def check_config(c: Any, where: str = "config") -> RunConfig:
+    """A run config from its JSON dict, with every check a session file's runs get; raises SessionError."""
+    return _check_config(c, where)
+
+
+def check_limits(starts: int, epochs: int, where: str = "the run") -> None:
+    """Refuse (SessionError) a run beyond :data:`MAX_STARTS` or :data:`MAX_EPOCHS`."""
+    if starts > MAX_STARTS:
+        raise SessionError(f"not a valid session: {where} has {starts:,} start points (at most {MAX_STARTS:,})")
+    if not 0 <= epochs <= MAX_EPOCHS:
+        raise SessionError(f"not a valid session: {where}.epochs is {epochs:,} (from 0 to {MAX_EPOCHS:,})")
 
 
 _HEX = set("0123456789abcdefABCDEF")
@@ -261,12 +315,28 @@ def from_dict(d: Any) -> Session:
     params = _expect(obj.get("params", {}), (dict,), "objective.params", "an object")
     for k, v in params.items():
         _expect(v, _NUM, f"objective.params.{k}", "a number")
+    runs = []
+    raw_runs = _expect(d["runs"], (list,), "runs", "a list")
+    if len(raw_runs) > MAX_RUNS:
+        raise SessionError(f"not a valid session: it has {len(raw_runs):,} runs (at most {MAX_RUNS})")
+    steps = starts = 0
+    for i, r in enumerate(raw_runs):
+        c = r.get("config") if isinstance(r, dict) else None
+        if isinstance(c, dict) and isinstance(c.get("starts"), list) and isinstance(c.get("epochs"), int):
+            check_limits(len(c["starts"]), c["epochs"], f"runs[{i}].config")
+            steps += len(c["starts"]) * c["epochs"]
+            starts += len(c["starts"])
+    if starts > MAX_STARTS:
+        raise SessionError(f"not a valid session: its runs have {starts:,} start points in all "
+                           f"(at most {MAX_STARTS:,})")
+    if steps > MAX_STEPS:  # checked before any config is built (a formula compiles)
+        raise SessionError(f"not a valid session: its runs ask for {steps:,} steps in all (starts × epochs; "
+                           f"at most {MAX_STEPS:,})")
     try:
         get_objective(spec, params)
     except _BUILD_ERRORS as e:
         raise SessionError(f"not a valid session: objective: {e}") from None
-    runs = []
-    for i, r in enumerate(_expect(d["runs"], (list,), "runs", "a list")):
+    for i, r in enumerate(raw_runs):
         where = f"runs[{i}]"
         _expect(r, (dict,), where, "an object")
         unknown = sorted(set(r) - set(_RUN_KEYS))
@@ -306,6 +376,8 @@ def loads(text: str | bytes) -> Session:
 def load(path: str | os.PathLike) -> Session:
     """Read a session file. Raises :class:`SessionError` for a bad file, ``OSError`` if it cannot be read."""
     path = Path(path)
+    if not stat.S_ISREG(os.stat(path).st_mode):  # opening a FIFO would wait for a writer; a device never ends
+        raise SessionError(f"not a gdstudio session: {path.name} is not a regular file")
     with open(path, "rb") as f:
         data = f.read(MAX_BYTES + 1)
     if len(data) > MAX_BYTES:
@@ -313,5 +385,6 @@ def load(path: str | os.PathLike) -> Session:
     return loads(data)
 
 
-__all__ = ["FORMAT", "MIGRATIONS", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "dumps",
-           "from_dict", "load", "loads", "save", "to_dict"]
+__all__ = ["FORMAT", "MAX_BYTES", "MAX_EPOCHS", "MAX_INT", "MAX_LIST", "MAX_RUNS", "MAX_STARTS", "MAX_STEPS",
+           "MAX_TEXT", "MIGRATIONS", "SUFFIX", "Session", "SessionError", "SessionRun", "VERSION", "check_config",
+           "check_limits", "dumps", "from_dict", "load", "loads", "save", "to_dict"]

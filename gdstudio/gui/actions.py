@@ -15,6 +15,9 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QMainWindow, QSlider, QStyle,
 
 from gdstudio.gui.views.compare import compare_icon
 
+#: The Pause action's text, and its text while a run is paused (the Run action keeps its own).
+PAUSE_TEXT = "&Pause"
+RESUME_TEXT = "Res&ume"
 #: Speed slider stops, in steps per second; the last one means "as fast as possible".
 SPEEDS = (1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000, math.inf)
 
@@ -87,6 +90,17 @@ class Actions:
     help: QAction | None = None
 
 
+def on_trigger(action: QAction, command) -> None:
+    """Connect ``action`` to ``command()`` called with NO arguments.
+
+    ``QAction.triggered`` passes the ``checked`` flag (a bool); PySide6 hands it to any slot that accepts a
+    positional argument, so ``triggered.connect(self.export_trajectory)`` called
+    ``export_trajectory(path=False)`` and crashed. Every command of the window is connected through here
+    (a test walks every menu item and shortcut to keep it so).
+    """
+    action.triggered.connect(lambda _checked=False: command())
+
+
 def _action(parent: QObject, text: str, shortcut=None, icon=None, tip: str = "", checkable: bool = False) -> QAction:
     a = QAction(text, parent)
     if shortcut is not None:
@@ -114,7 +128,7 @@ def build(window: QMainWindow) -> Actions:
     acts = Actions(
         run=_action(window, "&Run", "F5", icon(SP.SP_MediaPlay),
                     "Start a new run with the current settings (runs stay until removed)"),
-        pause=_action(window, "&Pause", "Space", icon(SP.SP_MediaPause), "Pause or resume the run", checkable=True),
+        pause=_action(window, PAUSE_TEXT, "Space", icon(SP.SP_MediaPause), "Pause or resume the run", checkable=True),
         step=_action(window, "&Step", "F10", icon(SP.SP_MediaSkipForward), "Take one update step"),
         reset=_action(window, "R&eset", "Ctrl+R", icon(SP.SP_BrowserReload), "Stop and remove every run"),
         export_csv=_action(window, "&Export trajectory…", "Ctrl+E", icon(SP.SP_DialogSaveButton),
@@ -176,5 +190,15 @@ def build(window: QMainWindow) -> Actions:
         tb.addSeparator() if a is None else tb.addAction(a)
     tb.addSeparator()
     tb.addWidget(acts.speed)
+    # Pause reads "Resume" while paused: its button keeps the width of the longer text so the toolbar
+    # does not shift under the mouse.
+    btn = tb.widgetForAction(acts.pause)
+    if btn is not None:
+        widths = []
+        for text in (PAUSE_TEXT, RESUME_TEXT):
+            acts.pause.setText(text)
+            widths.append(btn.sizeHint().width())
+        acts.pause.setText(PAUSE_TEXT)
+        btn.setMinimumWidth(max(widths))
     window.addToolBar(Qt.ToolBarArea.TopToolBarArea, tb)
     return acts

@@ -1,5 +1,11 @@
 """Open the window: ``gdstudio.gui.app.main(argv) -> exit code``.
 
+Only the very first launch (an empty settings store) starts a short demo run by itself; later launches
+restore the remembered settings and wait for Run (a remembered 10-million-epoch run never restarts by
+itself). Without a display (Linux/BSD: no ``DISPLAY`` or ``WAYLAND_DISPLAY``, and no display-less Qt
+platform chosen with ``QT_QPA_PLATFORM``), :func:`main` prints one line naming ``xvfb-run`` and
+``gdstudio run`` and returns 2, before Qt can abort with a misleading message about missing libraries.
+
 ``argv`` may hold ``SESSION.gdsession`` (opened once the window is up, instead of the first-launch run),
 ``--quit-after SECONDS`` (the window is shown, then closed after that many seconds with exit status 0:
 smoke tests of the installed app) and ``--screenshot PNG`` (with ``--quit-after``: the window is saved
@@ -24,6 +30,35 @@ from PySide6.QtGui import QIcon
 from PySide6.QtWidgets import QApplication
 
 APP_NAME = "gdstudio"
+#: Exit status when there is no display to open the window on (the command line's usage status).
+EXIT_NO_DISPLAY = 2
+#: Qt platform plugins that need no display server.
+HEADLESS_PLATFORMS = ("offscreen", "minimal", "vnc", "eglfs", "linuxfb", "vkkhrdisplay")
+
+
+def display_problem(environ=None, platform: str | None = None) -> str | None:
+    """Why the window cannot open here (one line), or None when a display is available.
+
+    Only Linux and the BSDs need a display server (X11 or Wayland); macOS and Windows always have one.
+    """
+    env = os.environ if environ is None else environ
+    platform = sys.platform if platform is None else platform
+    if platform.startswith(("win", "cygwin", "darwin")):
+        return None
+    qpa = env.get("QT_QPA_PLATFORM", "").split(":")[0].split(";")[0].strip().lower()
+    if qpa.startswith(HEADLESS_PLATFORMS):
+        return None
+    if qpa == "xcb":
+        ok = bool(env.get("DISPLAY"))
+    elif qpa.startswith("wayland"):
+        ok = bool(env.get("WAYLAND_DISPLAY"))
+    else:
+        ok = bool(env.get("DISPLAY") or env.get("WAYLAND_DISPLAY"))
+    if ok:
+        return None
+    return ("gdstudio: no display to open the window on (DISPLAY and WAYLAND_DISPLAY are not set). Run it "
+            "under a virtual display with `xvfb-run -a gdstudio`, or without a window with `gdstudio run "
+            "--objective NAME --optimizer NAME --start X Y` (see `gdstudio run --help`).")
 #: Environment variable: path of an INI file to use as the settings store instead of the user's.
 SETTINGS_ENV = "GDSTUDIO_SETTINGS"
 
@@ -69,10 +104,14 @@ def parse_args(argv: Sequence[str]) -> tuple[argparse.Namespace, list[str]]:
 def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
     """Open the main window and run the event loop; return the exit code.
 
-    With ``autorun`` the first run starts as soon as the window is up: the first thing a user sees is a
-    path moving across the surface.
+    With ``autorun``, on the first launch only (nothing in the settings store yet), the demo run starts
+    as soon as the window is up: the first thing a new user sees is a path moving across the surface.
     """
     opts, rest = parse_args(argv or [])
+    problem = display_problem() if QApplication.instance() is None else None
+    if problem:
+        print(problem, file=sys.stderr)
+        return EXIT_NO_DISPLAY
     app = make_app(rest)
     from PySide6.QtCore import QTimer
 
@@ -80,7 +119,9 @@ def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
     from gdstudio.gui.main_window import MainWindow  # after the QApplication: pyqtgraph reads its config
 
     errors.install(app)
-    window = MainWindow(store=settings.open_store(os.environ.get(SETTINGS_ENV) or None))
+    store = settings.open_store(os.environ.get(SETTINGS_ENV) or None)
+    first_launch = not store.allKeys()
+    window = MainWindow(store=store)
     if not window.settings.window_geometry:  # first launch: a generous window, centred, within the screen
         screen = app.primaryScreen().availableGeometry()
         hint = window.sizeHint()
@@ -90,8 +131,10 @@ def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
     window.show()
     if opts.session:
         QTimer.singleShot(0, lambda: window.open_session(opts.session))
-    elif autorun:
+    elif autorun and first_launch:
         QTimer.singleShot(400, window.run)
+    else:
+        window.statusBar().showMessage("Settings restored: press Run (F5) to start", 8000)
     if opts.quit_after is not None:
         def quit_now():
             if opts.screenshot:

@@ -11,6 +11,7 @@ see docs/platform-notes.md, fact 3).
 from __future__ import annotations
 
 import atexit
+import logging
 import math
 import weakref
 from typing import Sequence
@@ -21,6 +22,19 @@ from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import Run, RunConfig, RunResult
 from gdstudio.gui.run_model import RunModel, StepBatch, default_run_name
 from gdstudio.gui.worker import Engine, RunEnded
+
+
+log = logging.getLogger(__name__)
+
+#: Engines whose thread outlived :meth:`RunController.shutdown`: kept referenced (never destroyed while running)
+#: and waited for at exit.
+_ORPHANS: list[Engine] = []
+
+
+@atexit.register
+def _wait_for_orphans() -> None:
+    while _ORPHANS:
+        _ORPHANS.pop().wait()
 
 
 class RunController(QObject):
@@ -135,8 +149,16 @@ class RunController(QObject):
         """RunResults of the visible runs (partial, with every step so far, for runs still going)."""
         return self.model.results(self.engine.snapshot)
 
+    #: How long :meth:`shutdown` waits for the worker's current step, in milliseconds.
+    SHUTDOWN_WAIT_MS = 10000
+
     def shutdown(self) -> None:
-        """Stop the worker thread and wait for it (call on window close; idempotent)."""
+        """Stop the worker thread and wait for it (call on window close; idempotent).
+
+        A step still running after :attr:`SHUTDOWN_WAIT_MS` (a slow custom objective) cannot be interrupted;
+        destroying its QThread would abort the process ("QThread: Destroyed while thread is still running").
+        The engine is then kept alive (:data:`_ORPHANS`) and waited for once more at exit.
+        """
         if self._closed:
             return
         self._closed = True
@@ -145,7 +167,10 @@ class RunController(QObject):
             self.engine.sig_ready.disconnect(self._on_ready)
         except (RuntimeError, TypeError):
             pass
-        self.engine.shutdown()
+        if not self.engine.shutdown(self.SHUTDOWN_WAIT_MS):
+            log.warning("the worker thread is still in a step after %d ms; waiting for it at exit",
+                        self.SHUTDOWN_WAIT_MS)
+            _ORPHANS.append(self.engine)
 
     # --- from the worker ---------------------------------------------------------------------------
     def _on_ready(self) -> None:

@@ -4,7 +4,8 @@
 and event handlers, which PySide6 reports through it) and ``threading.excepthook`` (errors that end a
 Python thread). Each error is
 
-1. written with its traceback to the log file (:func:`log_path`, in ``platformdirs.user_log_dir("gdstudio")``),
+1. written with its traceback to the log file (:func:`log_path`, in ``platformdirs.user_log_dir("gdstudio")``, or
+   beside the settings file named by ``GDSTUDIO_SETTINGS``),
    through :mod:`logging`, which :func:`configure_logging` points at the same file for the whole app;
 2. printed to stderr, as Python would;
 3. shown in a :class:`~PySide6.QtWidgets.QMessageBox` with the traceback as detailed text, when a
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import logging
 import logging.handlers
+import os
 import sys
 import threading
 import traceback
@@ -39,7 +41,11 @@ _installed: "ExceptionHandler | None" = None
 
 
 def log_dir() -> Path:
-    """The user's log folder for gdstudio (created on first use by :func:`configure_logging`)."""
+    """The user's log folder for gdstudio (created on first use by :func:`configure_logging`); the folder of
+    the settings file when ``GDSTUDIO_SETTINGS`` names one (tests and portable set-ups keep both together)."""
+    settings_file = os.environ.get("GDSTUDIO_SETTINGS")
+    if settings_file:
+        return Path(settings_file).expanduser().resolve().parent
     return Path(platformdirs.user_log_dir("gdstudio", appauthor=False))
 
 
@@ -102,6 +108,7 @@ class ExceptionHandler(QObject):
         super().__init__(parent)
         self.show_dialog = show_dialog
         self.dialog: QMessageBox | None = None
+        self._last_dialog: QMessageBox | None = None
         self.count = 0
         self._lock = threading.Lock()
         self._previous = (sys.excepthook, threading.excepthook)
@@ -167,6 +174,11 @@ class ExceptionHandler(QObject):
 
     @Slot()
     def _on_dialog_finished(self) -> None:
+        # ``finished`` is emitted from inside the box's own done()/closeEvent (e.g. when quitting closes every
+        # window). A box without a parent is owned by Python: dropping the last reference here would delete it
+        # in the middle of that call (a segfault in QDialog::setResult). Keep it until the next box; Qt deletes
+        # it (WA_DeleteOnClose) once the call has returned, and the wrapper then just goes stale.
+        self._last_dialog = self.dialog
         self.dialog = None
 
 

@@ -33,11 +33,36 @@ from gdstudio.gui.views.formula_field import help_html as formula_help_html
 from gdstudio.gui.views.rule_editor import rules_help_html
 
 LICENCE = "MIT"
+#: The keys listed when no window is given (a window lists its own actions' shortcuts: see :func:`shortcuts`).
 SHORTCUTS = (
     ("F5", "Run"), ("Space", "Pause / resume"), ("F10", "One step"), ("Ctrl+R", "Reset"),
+    ("F6", "Learning-rate sweep"), ("F7", "Race optimizers"),
     ("Ctrl+O", "Open session"), ("Ctrl+S", "Save session"), ("Ctrl+E", "Export trajectory (CSV)"),
-    ("Ctrl+Q", "Quit"), ("F1", "This help"),
+    ("Ctrl+L", "Log scale (loss)"), ("Home", "Reset camera"), ("Ctrl+Q", "Quit"), ("F1", "This help"),
 )
+
+
+def shortcuts(window) -> list[tuple[str, str]]:
+    """(key, what it does) for every action of ``window``'s menus that has a shortcut, in menu order: the
+    Getting started page is generated from the actions, so a new shortcut is listed without a second edit."""
+    from PySide6.QtGui import QKeySequence
+
+    out: list[tuple[str, str]] = []
+
+    def walk(menu) -> None:
+        for a in menu.actions():
+            if a.menu() is not None:
+                walk(a.menu())
+            elif not a.isSeparator() and not a.shortcut().isEmpty():
+                key = a.shortcut().toString(QKeySequence.SequenceFormat.NativeText)
+                text = a.text().replace("&", "").rstrip("…")
+                if (key, text) not in out:
+                    out.append((key, text))
+
+    for top in window.menuBar().actions():
+        if top.menu() is not None:
+            walk(top.menu())
+    return out
 
 
 #: LaTeX of the docstrings' formulas as plain symbols (the help view shows text, not typeset maths).
@@ -52,6 +77,21 @@ _SYMBOLS = {
     "operatorname": "",
 }
 _ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
+#: Unicode sub- and superscripts for the characters that have one (``b_{k+1}`` → ``bₖ₊₁``, ``v^{-1}`` → ``v⁻¹``).
+_SUB = dict(zip("0123456789+-=()aehijklmnoprstuvx−",
+                "₀₁₂₃₄₅₆₇₈₉₊₋₌₍₎ₐₑₕᵢⱼₖₗₘₙₒₚᵣₛₜᵤᵥₓ₋"))
+_SUP = dict(zip("0123456789+-=()abcdefghijklmnoprstuvwxyzT−",
+                "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁼⁽⁾ᵃᵇᶜᵈᵉᶠᵍʰⁱʲᵏˡᵐⁿᵒᵖʳˢᵗᵘᵛʷˣʸᶻᵀ⁻"))
+
+
+def _script(mark: str, body: str) -> str:
+    """``_{body}`` / ``^{body}`` as Unicode sub/superscripts; when a character has none, as ``_(body)`` /
+    ``^(body)`` (``argmin_{t ≥ 0}``), never the raw LaTeX braces."""
+    table = _SUB if mark == "_" else _SUP
+    compact = body.replace(" ", "")
+    if compact and all(c in table for c in compact):
+        return "".join(table[c] for c in compact)
+    return f"{mark}({body.strip()})" if len(body.strip()) > 1 else f"{mark}{body.strip()}"
 
 
 def latex_to_text(tex: str) -> str:
@@ -67,6 +107,9 @@ def latex_to_text(tex: str) -> str:
     t = t.replace("\\,", " ").replace("\\;", " ").replace("\\!", "").replace("\\\\", "\n").replace("*", "")
     t = re.sub(r"\\([A-Za-z]+)", lambda m: _SYMBOLS.get(m.group(1), m.group(0)), t)
     t = re.sub(r"(?<![A-Za-z0-9_^])\{([^{}]*)\}", r"\1", t)  # braces that only grouped (not after _ or ^)
+    t = re.sub(r"([_^])\{([^{}]*)\}", lambda m: _script(m.group(1), m.group(2)), t)  # b_{k+1} → bₖ₊₁
+    t = re.sub(r"(?<=[\w)\u0300-\u036fᵀ])([_^])([A-Za-z0-9])", lambda m: _script(m.group(1), m.group(2)), t)
+    t = t.replace("^ᵀ", "ᵀ")  # y^\top
     return t
 
 
@@ -144,8 +187,9 @@ def objectives_html() -> str:
             "function).</p><table cellspacing='6'>" + "".join(rows) + "</table>")
 
 
-def start_html() -> str:
-    keys = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>" for k, v in SHORTCUTS)
+def start_html(keys_list=None) -> str:
+    keys = "".join(f"<tr><td><b>{html.escape(k)}</b></td><td>{html.escape(v)}</td></tr>"
+                   for k, v in (keys_list or SHORTCUTS))
     return ("<h2>gdstudio</h2><p>Choose a loss surface and an optimizer on the left, then press <b>Run</b> "
             "(or click a view to start from there). The path moves across the 3D surface and the contour map; "
             "the loss chart shows f against the step. Each page on the left explains one optimizer: its "
@@ -160,7 +204,9 @@ class HelpDialog(QDialog):
         super().__init__(parent)
         self.setWindowTitle("gdstudio help")
         self.setObjectName("help_dialog")
-        self.pages: dict[str, str] = {"Getting started": start_html()}
+        main = parent.window() if parent is not None else None
+        keys = shortcuts(main) if main is not None and hasattr(main, "menuBar") else None
+        self.pages: dict[str, str] = {"Getting started": start_html(keys)}
         for name, cls in OPTIMIZERS.items():
             self.pages[cls.title or name] = optimizer_html(name)
         self.pages["Objectives"] = objectives_html()

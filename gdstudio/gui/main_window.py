@@ -25,15 +25,17 @@ Extension points (for the formula field, settings, sessions, image export, overl
 
 from __future__ import annotations
 
+import os
 import re
 from typing import Sequence
 
-from PySide6.QtCore import QEvent, QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QFont
 from PySide6.QtWidgets import (
     QDockWidget,
     QFileDialog,
     QLabel,
+    QApplication,
     QMainWindow,
     QMessageBox,
     QSplitter,
@@ -63,6 +65,17 @@ STATUS_TEXT = {
     Status.CANCELLED: "cancelled",
     Status.FAILED: "failed",
 }
+
+
+#: Smallest sizes of the views (pixels): below these a view shows nothing useful.
+MIN_VIEW_WIDTH = 220
+MIN_SURFACE_WIDTH = 140
+#: Below this width the 3D view drops its colour bar (the contour map's shows the same scale).
+SURFACE_COLORBAR_WIDTH = 330
+MIN_VIEW_HEIGHT = 180
+MIN_CHART_HEIGHT = 120
+#: The contour map gets at least this fraction of the window's width, whatever docks are open.
+MAP_WIDTH_FRACTION = 1 / 3
 
 
 def default_csv_name(config: RunConfig, *more: RunConfig) -> str:
@@ -116,12 +129,18 @@ class MainWindow(QMainWindow):
         self.top_splitter.addWidget(self.surface_view)
         self.top_splitter.addWidget(self.contour_view)
         self.top_splitter.setChildrenCollapsible(False)
+        self.top_splitter.setStretchFactor(0, 1)
+        self.top_splitter.setStretchFactor(1, 1)
+        self.surface_view.setMinimumSize(MIN_SURFACE_WIDTH, MIN_VIEW_HEIGHT)
+        self.contour_view.setMinimumSize(MIN_VIEW_WIDTH, MIN_VIEW_HEIGHT)
+        self.loss_chart.setMinimumHeight(MIN_CHART_HEIGHT)
         self.central_splitter = QSplitter(Qt.Orientation.Vertical)
         self.central_splitter.setObjectName("central_splitter")
         self.central_splitter.addWidget(self.top_splitter)
         self.central_splitter.addWidget(self.loss_chart)
         self.central_splitter.setStretchFactor(0, 3)
         self.central_splitter.setStretchFactor(1, 1)
+        self.central_splitter.setChildrenCollapsible(False)
         self.setCentralWidget(self.central_splitter)
         self.panel_dock = QDockWidget("Settings", self)
         self.panel_dock.setObjectName("panel_dock")
@@ -136,7 +155,9 @@ class MainWindow(QMainWindow):
         f = QFont(self.status_label.font())
         f.setPointSizeF(max(f.pointSizeF(), 10.5))
         self.status_label.setFont(f)
-        self.statusBar().addPermanentWidget(self.status_label, 1)
+        # A normal (not permanent) widget: showMessage() texts (saved, exported, a refused Run…) replace it
+        # while they last. A permanent widget with stretch would fill the bar and hide every message.
+        self.statusBar().addWidget(self.status_label, 1)
 
         try:
             self._wire()
@@ -144,10 +165,12 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import model_mode
 
             self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
-            self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
+            restoring = store is not None and config is None
+            if not restoring:  # (restore() applies the remembered config: the surface is computed once)
+                self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
             self.actions.speed.set_speed(defaults.FIRST_SPEED)
             self.side_panel.formula_field.set_recent(self.settings.recent_formulas)
-            if store is not None and config is None:
+            if restoring:
                 from gdstudio.gui import persistence
 
                 persistence.restore(self, self.settings)
@@ -157,6 +180,7 @@ class MainWindow(QMainWindow):
                 self._splitters_on_show = self.settings.splitter_state
             self._update_actions()
             self._update_status()
+            self._wire_layout()
         except BaseException:
             self.controller.shutdown()
             if getattr(self, "model_mode", None) is not None:
@@ -165,27 +189,28 @@ class MainWindow(QMainWindow):
 
     def _wire(self) -> None:
         a = self.actions
-        a.run.triggered.connect(self.run)
-        a.pause.triggered.connect(self._on_pause_action)
-        a.step.triggered.connect(self.step)
-        a.reset.triggered.connect(self.reset)
-        a.sweep.triggered.connect(lambda: self.sweep())
-        a.race.triggered.connect(lambda: self.race())
+        on = actions_mod.on_trigger  # commands get no arguments: never Qt's `checked` flag as a path
+        on(a.run, self.run)
+        a.pause.triggered.connect(self._on_pause_action)  # takes the checked state on purpose
+        on(a.step, self.step)
+        on(a.reset, self.reset)
+        on(a.sweep, self.sweep)
+        on(a.race, self.race)
         self.side_panel.runs_list.sig_remove_requested.connect(self.remove_runs)
         self.side_panel.runs_list.sig_clear_requested.connect(self.reset)
-        a.export_csv.triggered.connect(self.export_trajectory)
-        a.quit.triggered.connect(self.close)
+        on(a.export_csv, self.export_trajectory)
+        on(a.quit, self.close)
         a.log_scale.toggled.connect(self.loss_chart.set_log_scale)
         a.show_3d.toggled.connect(self.surface_view.setVisible)
         a.show_contour.toggled.connect(self.contour_view.setVisible)
         a.show_loss.toggled.connect(self.loss_chart.setVisible)
-        a.reset_camera.triggered.connect(self.surface_view.reset_camera)
-        a.about.triggered.connect(self._about)
-        a.open_session.triggered.connect(lambda: self.open_session())
-        a.save_session.triggered.connect(lambda: self.save_session())
+        on(a.reset_camera, self.surface_view.reset_camera)
+        on(a.about, self._about)
+        on(a.open_session, self.open_session)
+        on(a.save_session, self.save_session)
         for view, act in a.export_image.items():
-            act.triggered.connect(lambda _=False, v=view: self.export_image(view=v))
-        a.help.triggered.connect(lambda: self.show_help())
+            on(act, lambda v=view: self.export_image(view=v))
+        on(a.help, self.show_help)
         self.controller.sig_run_started.connect(self._on_run_started)
         self.side_panel.formula_field.sig_committed.connect(self.remember_formula)
         a.speed.sig_speed_changed.connect(self.controller.set_speed)
@@ -391,6 +416,8 @@ class MainWindow(QMainWindow):
                                                   "CSV files (*.csv);;All files (*)")
             if not path:
                 return False
+            if "." not in os.path.basename(path):  # a typed bare name ("mytrajectory") gets the suffix
+                path += ".csv"
         try:
             n = write_csv(path, results)
         except (OSError, ValueError) as exc:
@@ -439,9 +466,12 @@ class MainWindow(QMainWindow):
         busy = self.controller.busy
         paused = self.controller.paused
         self.actions.pause.setEnabled(busy)
-        self.actions.pause.setText("Resume" if busy and paused else "Pause")
+        self.actions.pause.setText(actions_mod.RESUME_TEXT if busy and paused else actions_mod.PAUSE_TEXT)
         self.actions.pause.setChecked(busy and paused)
-        self.actions.run.setText("Resume" if busy and paused else "Run")
+        # One "Resume" in the toolbar: Run keeps its name (pressed while paused it resumes, as its tip says)
+        self.actions.run.setToolTip("Start a new run with the current settings (runs stay until removed); "
+                                    "while a run is paused, resume it (F5)" if busy and paused else
+                                    "Start a new run with the current settings (runs stay until removed) (F5)")
 
     def status_text(self) -> str:
         """The status bar text: step k / N, loss, ‖∇f‖, and how the latest run is going or ended."""
@@ -531,6 +561,75 @@ class MainWindow(QMainWindow):
 
             persistence.unpack_splitters(self, self._splitters_on_show)
             self._splitters_on_show = None
+
+    # --- layout: the map keeps its share of the width ---------------------------------------------------------
+    def _wire_layout(self) -> None:
+        self._balance_timer = QTimer(self)
+        self._balance_timer.setSingleShot(True)
+        self._balance_timer.setInterval(0)  # once the layout has settled
+        self._balance_timer.timeout.connect(lambda: self.balance_views(even=self._balance_even))
+        self._balance_even = not self.settings.splitter_state  # first show: share the width, unless restored
+        for dock in self.findChildren(QDockWidget):
+            dock.visibilityChanged.connect(self._request_balance)
+            dock.topLevelChanged.connect(self._request_balance)
+        for act in (self.actions.show_3d, self.actions.show_contour, self.actions.show_loss):
+            act.toggled.connect(self._request_balance)
+        self.sig_objective_changed.connect(self._request_balance)
+        self.top_splitter.installEventFilter(self)  # its width changes with the window and with every dock
+
+    def eventFilter(self, obj, ev) -> bool:
+        if obj is self.top_splitter and ev.type() == QEvent.Type.Resize and hasattr(self, "_balance_timer"):
+            self._request_balance(even=False)
+        return super().eventFilter(obj, ev)
+
+    def _request_balance(self, *_args, even: bool = True) -> None:
+        self._balance_even = self._balance_even or even
+        self._balance_timer.start()
+
+    def _side_docks(self) -> list[QDockWidget]:
+        return [d for d in self.findChildren(QDockWidget) if d.isVisible() and not d.isFloating()
+                and self.dockWidgetArea(d) in (Qt.DockWidgetArea.LeftDockWidgetArea,
+                                               Qt.DockWidgetArea.RightDockWidgetArea)]
+
+    def balance_views(self, even: bool = False) -> None:
+        """Give the contour map at least :data:`MAP_WIDTH_FRACTION` of the window's width: the docks (See why
+        first) and the 3D view yield. Opening See why, or another objective with it open, used to squeeze the
+        map to a sliver while the 3D view kept its width. With ``even`` (a dock opened or closed, a view
+        shown or hidden, another objective) the two views share the width equally when there is room;
+        a resize only restores the map's share, keeping where the user put the splitter otherwise.
+
+        Sizes are set, not minimums: a minimum that follows the window's width would keep the user from
+        making the window smaller.
+        """
+        if self._closing or not self.isVisible():
+            return
+        self._balance_even = False
+        QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)  # the docks' new widths first
+        if not (self.contour_view.isVisible() and self.surface_view.isVisible()):
+            return
+        want = int(self.width() * MAP_WIDTH_FRACTION)
+        handle = self.top_splitter.handleWidth()
+        need = want + max(self.surface_view.minimumWidth(), MIN_VIEW_WIDTH) + handle
+        short = need - self.top_splitter.width()
+        if short > 0:  # the docks give up width, See why (right) first, down to their minimum
+            docks = sorted(self._side_docks(), key=lambda d: d is self.panel_dock)
+            for d in docks:
+                if short <= 0:
+                    break
+                spare = d.width() - max(d.minimumSizeHint().width(), d.minimumWidth())
+                give = min(spare, short)
+                if give > 0:
+                    self.resizeDocks([d], [d.width() - give], Qt.Orientation.Horizontal)
+                    short -= give
+            QApplication.sendPostedEvents(None, QEvent.Type.LayoutRequest)
+        sizes = self.top_splitter.sizes()
+        total = sum(sizes)
+        if len(sizes) == 2 and total > 0 and (sizes[1] < want or even):
+            surface = max(min(total - want, total // 2 if even else total), self.surface_view.minimumWidth())
+            self.top_splitter.setSizes([surface, total - surface])
+            sizes = [surface, total - surface]
+        # a narrow 3D view keeps its picture, not its colour bar (78 px; the map has the same one)
+        self.surface_view.colorbar.setVisible(sizes[0] >= SURFACE_COLORBAR_WIDTH)
 
     def sizeHint(self) -> QSize:
         return QSize(1440, 900)

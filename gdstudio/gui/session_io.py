@@ -6,11 +6,16 @@ module only maps the window to a :class:`~gdstudio.core.session.Session` and bac
 * saved: the objective shown (spec, parameters, and the formula's name in ``view["title"]``), every run
   of the window's :class:`~gdstudio.gui.run_model.RunModel` in order (its config, whose ``name`` is the
   run's label, its colour and whether it is shown) and the panel's settings (``view["panel"]``);
-* opened: everything is checked first (the file by the core, then the objective and every run's config
-  against it); only then the window changes: the objective and the panel are set and every run is
-  started again from its config. Runs are deterministic (seeded), so they reproduce the saved runs to the
-  last digit. A file that cannot be read, is malformed or comes from a newer gdstudio gives a message box
-  with the reason, and the window is left exactly as it was.
+* opened: everything is checked first (the file by the core, with its limits on sizes and counts, then
+  the objective and every run's config against it, and whether the panel can show the panel's settings);
+  only then the window changes: the objective and the panel are set and every run is started again from
+  its config. Runs are deterministic (seeded), so they reproduce the saved runs to the last digit. A file
+  that cannot be read, is malformed, too large or comes from a newer gdstudio gives one message box with
+  the reason, and the window is left exactly as it was.
+
+Reading and checking (which compiles the file's formulas with SymPy) happen in a background thread
+(:func:`gdstudio.gui.background.run_off_thread`): the window keeps repainting meanwhile, and quitting does
+not wait for it.
 """
 
 from __future__ import annotations
@@ -102,7 +107,7 @@ def _prepare(session: sessions.Session) -> tuple[Objective, RunConfig | None, li
             configs.append(r.config)
     except sessions.SessionError:
         raise
-    except (ValueError, TypeError, ArithmeticError) as exc:
+    except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError) as exc:
         raise sessions.SessionError(f"not a valid session: {exc}") from None
     if "model" in view:  # the Model mode's part is checked before the window changes too
         from gdstudio.gui.model_mode import ModelMode
@@ -114,25 +119,53 @@ def _prepare(session: sessions.Session) -> tuple[Objective, RunConfig | None, li
     panel = None
     if isinstance(view.get("panel"), dict):
         try:
-            panel = RunConfig.from_dict(view["panel"])
+            panel = sessions.check_config(view["panel"], "view.panel")  # the same checks as a run
             panel.validate(obj if panel.objective == obj.spec() else None)
-        except (ValueError, TypeError, KeyError):
+        except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError):
             panel = None  # the panel's settings are a convenience: a bad one is dropped, not an error
+    if panel is None and configs:
+        panel = configs[-1]
+    if panel is not None and not panel_fits(panel):
+        panel = None  # e.g. a seed beyond the panel's 32-bit spin box: the panel keeps its own settings
     return (obj, panel, configs, [r.config.name for r in session.runs], [r.colour for r in session.runs],
             [r.visible for r in session.runs])
 
 
+def panel_fits(cfg: RunConfig) -> bool:
+    """Whether the side panel's controls can show ``cfg`` (its spin boxes have limits)."""
+    from gdstudio.gui.views.side_panel import MAX_EPOCHS
+
+    return 0 <= cfg.epochs <= MAX_EPOCHS and 0 <= cfg.seed <= 2**31 - 1 and all(
+        abs(v) <= 2**31 - 1 for v in cfg.hp.values() if isinstance(v, int) and not isinstance(v, bool))
+
+
+def _load_and_prepare(path):
+    """Worker thread: read and check a file, build its objective and configs (no Qt here)."""
+    session = sessions.load(path)
+    return session, _prepare(session)
+
+
 def apply_session(window: "MainWindow", session: sessions.Session) -> list[int]:
     """Show ``session`` in ``window``: objective, panel, and every run started again. Raises SessionError
-    (with the window unchanged) if the session does not fit."""
-    obj, panel, configs, names, colours, visible = _prepare(session)
+    (with the window unchanged) if the session does not fit. The checks run off the GUI thread."""
+    from gdstudio.gui.background import run_off_thread
+
+    prepared = run_off_thread(_prepare, session)
+    _apply_model_part(window, session)
+    return _apply_prepared(window, prepared)
+
+
+def _apply_model_part(window: "MainWindow", session: sessions.Session) -> None:
+    """The Model mode's trainings (``view["model"]``, checked by ``_prepare``), started again."""
     if isinstance(session.view.get("model"), dict) and getattr(window, "model_mode", None) is not None:
         window.model_mode.apply_session_view(session.view["model"])
+
+
+def _apply_prepared(window: "MainWindow", prepared) -> list[int]:
+    obj, panel, configs, names, colours, visible = prepared
     window.controller.reset()
     if panel is not None:
         window.side_panel.apply_config(panel)
-    elif configs:
-        window.side_panel.apply_config(configs[-1])
     window.set_objective(obj)
     if not configs:
         return []
@@ -150,17 +183,34 @@ def apply_session(window: "MainWindow", session: sessions.Session) -> list[int]:
 
 def open_session(window: "MainWindow", path: str | os.PathLike | None = None) -> bool:
     """Read ``path`` (asked for when None) and show it; a bad file gives a message box and changes nothing."""
+    from gdstudio.gui.background import Abandoned, run_off_thread
+
     if path is None:
         path, _ = QFileDialog.getOpenFileName(window, "Open session", "", FILE_FILTER)
         if not path:
             return False
+    if getattr(window, "_opening_session", False):
+        window.statusBar().showMessage("Still opening the previous session…", 4000)
+        return False
+    window._opening_session = True
+    window.statusBar().showMessage(f"Opening {path}…")
     try:
-        session = sessions.load(path)
-        n = len(apply_session(window, session))
+        try:
+            session, prepared = run_off_thread(_load_and_prepare, path)
+        except Abandoned:
+            return False
+        finally:
+            window._opening_session = False
+        if getattr(window, "_closing", False):
+            return False  # closed while the file was read: nothing to show it in
+        _apply_model_part(window, session)
+        n = len(_apply_prepared(window, prepared))
     except sessions.SessionError as exc:
+        window.statusBar().clearMessage()
         QMessageBox.warning(window, "Open session", f"Could not open {Path(path).name}:\n{exc}")
         return False
     except OSError as exc:
+        window.statusBar().clearMessage()
         QMessageBox.warning(window, "Open session", f"Could not read {path}:\n{exc.strerror or exc}")
         return False
     window.statusBar().showMessage(f"Opened {path}: {n} run(s)", 6000)

@@ -26,9 +26,11 @@ from typing import Any, Callable
 
 from PySide6.QtCore import QByteArray, QSettings
 
+from gdstudio.core.formula import MAX_LENGTH as _formula_max_length
 from gdstudio.core.gradients import GRADIENT_METHODS
 from gdstudio.core.objectives import EXPR_PREFIX, objective_names
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_names
+from gdstudio.core.session import MAX_EPOCHS as _session_max_epochs
 from gdstudio.gui import defaults as _first_launch
 
 log = logging.getLogger(__name__)
@@ -38,6 +40,12 @@ SCHEMA_VERSION = 1
 VERSION_KEY = "schema_version"
 #: Most recent formulas kept.
 MAX_RECENT = 10
+#: Longest text kept (a formula's name); longer values fall back to the default.
+MAX_TEXT = 1000
+#: Longest formula kept (the formula parser's own limit).
+MAX_FORMULA = _formula_max_length
+#: Most epochs kept (the panel's own limit).
+MAX_EPOCHS = _session_max_epochs
 #: Playback speed range, steps per second.
 SPEED_RANGE = (0.1, 100_000.0)
 
@@ -79,8 +87,13 @@ class Settings:
     def with_recent_formula(self, formula: str) -> "Settings":
         """A copy with ``formula`` first in the recent list (moved there if already present)."""
         formula = formula.strip()
-        recent = [formula] + [f for f in self.recent_formulas if f != formula]
-        return dataclasses.replace(self, recent_formulas=recent[:MAX_RECENT])
+        recent = [formula]
+        for f in self.recent_formulas:  # O(MAX_RECENT): the list is capped
+            if len(recent) == MAX_RECENT:
+                break
+            if f != formula:
+                recent.append(f)
+        return dataclasses.replace(self, recent_formulas=recent)
 
 
 # --- checkers: raw JSON value -> typed value, or raise ValueError/TypeError ------------------------------
@@ -91,13 +104,28 @@ def _str(v) -> str:
 
 
 def _finite(v) -> float:
-    if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-        raise ValueError(f"not a finite number: {v!r}")
-    return float(v)
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        raise ValueError(f"not a number: {type(v).__name__}")
+    try:
+        f = float(v)  # a 400-digit whole number raises OverflowError here
+    except OverflowError:
+        raise ValueError("a number too large for a float") from None
+    if not math.isfinite(f):
+        raise ValueError(f"not a finite number: {f!r}")
+    return f
+
+
+def _text(v) -> str:
+    v = _str(v)
+    if len(v) > MAX_TEXT:
+        raise ValueError(f"text of {len(v):,} characters (at most {MAX_TEXT:,})")
+    return v
 
 
 def _objective(v) -> str:
     v = _str(v)
+    if len(v) > len(EXPR_PREFIX) + MAX_FORMULA:
+        raise ValueError(f"a formula of {len(v):,} characters (at most {MAX_FORMULA})")
     if not (v.startswith(EXPR_PREFIX) or v in objective_names()):
         raise ValueError(f"unknown objective {v!r}")
     return v
@@ -142,15 +170,15 @@ def _hyperparams(v) -> dict[str, dict[str, Any]]:
             if name in specs and isinstance(value, (bool, int, float, str)):
                 try:
                     kept[name] = specs[name].parse(value)
-                except ValueError:
+                except (ValueError, ArithmeticError):
                     log.info("settings: dropped %s=%r of %s", name, value, opt)
         out[opt] = kept
     return out
 
 
 def _epochs(v) -> int:
-    if isinstance(v, bool) or not isinstance(v, int) or v < 0:
-        raise ValueError(f"not a whole number ≥ 0: {v!r}")
+    if isinstance(v, bool) or not isinstance(v, int) or not 0 <= v <= MAX_EPOCHS:
+        raise ValueError(f"not a whole number from 0 to {MAX_EPOCHS:,}")
     return v
 
 
@@ -183,20 +211,26 @@ def _speed(v) -> float:
 
 
 def _recent(v) -> list[str]:
+    """The first :data:`MAX_RECENT` distinct formulas (a set for the duplicate check: O(n), and it stops
+    as soon as the list is full, so a store with 100,000 entries reads as fast as one with ten)."""
     if not isinstance(v, list):
         raise TypeError("not a list")
     out: list[str] = []
+    seen: set[str] = set()
     for f in v:
-        if isinstance(f, str) and f.strip() and f not in out:
+        if isinstance(f, str) and f.strip() and len(f) <= MAX_FORMULA and f not in seen:
+            seen.add(f)
             out.append(f)
-    return out[:MAX_RECENT]
+            if len(out) == MAX_RECENT:
+                break
+    return out
 
 
 #: field name -> (key in the store, checker). Geometry and state are bytes, handled apart.
 _JSON_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "objective": ("problem/objective", _objective),
     "objective_params": ("problem/objective_params", _objective_params),
-    "objective_title": ("problem/objective_title", _str),
+    "objective_title": ("problem/objective_title", _text),
     "optimizer": ("optimizer/name", _optimizer),
     "hyperparams": ("optimizer/hyperparams", _hyperparams),
     "epochs": ("optimizer/epochs", _epochs),
@@ -257,7 +291,7 @@ def load(store: QSettings | None = None) -> Settings:
             continue
         try:
             values[name] = check(raw[name])
-        except (TypeError, ValueError) as e:
+        except (TypeError, ValueError, ArithmeticError, RecursionError) as e:
             log.info("settings: %s ignored (%s); using the default", key, e)
     for name, key in _BYTES_FIELDS.items():
         try:

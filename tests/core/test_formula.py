@@ -418,7 +418,11 @@ def test_grammar_formulas_parse_and_derivatives_match_finite_differences(formula
     with np.errstate(all="ignore"):
         expected = ref(p[:, 0], p[:, 1])
     v = f.value(p)
-    both = np.isfinite(v) & np.isfinite(expected) & (np.abs(expected) < 1e6)
+    with np.errstate(all="ignore"):  # condition number |∇f|·|p| / max(|f|, 1): SymPy may regroup a power
+        # ((x+x)^e³ as 2^e³·x^e³), and an ill-conditioned f (tan of a huge argument) magnifies that rounding
+        # beyond any tolerance, so such points say nothing about the parse
+        cond = np.linalg.norm(f.gradient(p), axis=-1) * np.linalg.norm(p, axis=-1) / np.maximum(np.abs(v), 1)
+    both = np.isfinite(v) & np.isfinite(expected) & (np.abs(expected) < 1e6) & (cond < 1e8)
     np.testing.assert_allclose(v[both], expected[both], rtol=1e-6, atol=1e-6)
 
     with np.errstate(all="ignore"):  # finite differences of inf or nan values are dropped below

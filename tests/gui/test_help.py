@@ -45,7 +45,11 @@ def test_help_has_a_page_per_optimizer_from_the_registry(qtbot):
 def test_every_formula_block_is_readable_text():
     for name in OPTIMIZERS:
         assert not re.findall(r"\\[A-Za-z]+", optimizer_html(name)), name  # no LaTeX command left over
-    assert latex_to_text(r"x_{k+1} = x_k - \varepsilon \nabla f(x_k)") == "x_{k+1} = x_k - ε ∇ f(x_k)"
+    assert latex_to_text(r"x_{k+1} = x_k - \varepsilon \nabla f(x_k)") == "xₖ₊₁ = xₖ - ε ∇ f(xₖ)"
+    assert latex_to_text(r"H_{k}^{-1} y^\top \varphi_k") == "Hₖ⁻¹ yᵀ φₖ"
+    assert latex_to_text(r"\min_{t \ge 0}") == "min_(t ≥ 0)"  # no Unicode subscript for ≥: readable anyway
+    for name in OPTIMIZERS:  # no raw b_{k+1} anywhere
+        assert not re.findall(r"[_^]\{", plain(optimizer_html(name))), name
     assert latex_to_text(r"\frac{m}{\sqrt{v} + \epsilon}") == "(m)/(√(v) + ϵ)"
 
 
@@ -58,6 +62,16 @@ def test_f1_opens_help_on_the_current_optimizer(window, qtbot):
     assert d.topics.currentItem().text() == cls.title
     assert cls.rule in d.browser.toPlainText()
     d.close()
+
+
+def test_getting_started_lists_every_shortcut_of_the_window(window, qtbot):
+    window.actions.help.trigger()
+    page = plain(window._help.pages["Getting started"])
+    for key in ("F5", "Space", "F10", "Ctrl+R", "F6", "F7", "Ctrl+O", "Ctrl+S", "Ctrl+E", "Ctrl+L", "Home",
+                "Ctrl+Q", "F1"):
+        assert key in page, key
+    assert "Learning-rate sweep" in page and "Reset camera" in page
+    window._help.close()
 
 
 def test_about_box(window, qtbot):

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import QWidget
 
 from gdstudio.gui import theme
 from gdstudio.gui.surface_data import SurfaceData
+from gdstudio.gui.views.ticks import log_label
 
 
 def install_height_ticks(axis: pg.AxisItem, surface: Callable[[], SurfaceData | None]) -> None:
@@ -26,7 +27,7 @@ def install_height_ticks(axis: pg.AxisItem, surface: Callable[[], SurfaceData | 
         s = surface()
         if s is None or not s.log:
             return orig_strings(values, scale, spacing)
-        return [f"{v:.3g}" for v in s.inverse_display(np.asarray(values, dtype=float))]
+        return [log_label(v, plain=(1e-3, 1e4)) for v in s.inverse_display(np.asarray(values, dtype=float))]
 
     def tick_values(min_val, max_val, size):
         s = surface()

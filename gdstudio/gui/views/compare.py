@@ -196,6 +196,18 @@ class _CompareDialog(QDialog):
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
         self.error_label.setVisible(bool(message))
+        self.fit_height()
+
+    def fit_height(self) -> None:
+        """Grow to the height the content needs at the current width. Word-wrapped labels report their height
+        only through heightForWidth, which a shown dialog does not re-ask: without this the error line took
+        its height from the intro, cutting its last line ("diverges.")."""
+        lay = self.layout()
+        lay.activate()
+        need = lay.totalHeightForWidth(self.width()) if lay.hasHeightForWidth() else lay.totalMinimumSize().height()
+        if need > self.height():
+            self.resize(self.width(), need)
+        self.setMinimumHeight(need)
 
     def accept(self) -> None:
         try:

@@ -13,6 +13,7 @@ from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
+from gdstudio.gui.isolines import isoline_paths
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.views.run_layers import RunLayers
 from gdstudio.gui.views.colorbar import install_height_ticks
@@ -20,6 +21,8 @@ from gdstudio.gui.surface_data import SurfaceData
 
 #: Paths longer than this are drawn with a stride (drawing only; the data keep every step).
 MAX_DRAWN_POINTS = 6000
+#: Pixels above the map for the top tick label (the map touches the top of its view box).
+TOP_MARGIN = 9
 #: Show a dot on every step while the path has at most this many points.
 MAX_SYMBOLS = 1500
 
@@ -103,6 +106,9 @@ class ContourView(RunLayers, QWidget):
         theme.style_plot(self.plot_widget)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setAspectLocked(False)
+        # The map fills its view box exactly (padding 0): room above it for half of the top tick's label,
+        # which was cut on screen and in exported images.
+        self.plot.layout.setContentsMargins(0, TOP_MARGIN, 0, 0)
         self.plot.setLabel("bottom", "x")
         self.plot.setLabel("left", "y")
         self.plot.hideButtons()
@@ -114,7 +120,8 @@ class ContourView(RunLayers, QWidget):
                                         colorMapMenu=False)
         self.colorbar.setImageItem(self.image, insert_in=self.plot)
         self._style_colorbar()
-        self.isocurves: list[pg.IsocurveItem] = []
+        self.isocurves: list[pg.PlotCurveItem] = []  # the contour lines, all levels in one item
+        self.levels = np.empty(0)  # their levels (display values c)
         self.minima = pg.ScatterPlotItem(symbol="star", size=20, pen=pg.mkPen("k", width=1),
                                          brush=pg.mkBrush("#ffe14d"))
         self.minima.setZValue(20)
@@ -152,6 +159,8 @@ class ContourView(RunLayers, QWidget):
         xs, ys = path_xy(e)
         if self.surface is not None:
             xs, ys = leave_map(xs, ys, self.surface.domain)
+        if not np.isfinite(xs).any():  # nothing drawable: an all-NaN item warns "All-NaN slice encountered"
+            xs = ys = np.empty(0)
         items.halo.setData(xs, ys)
         if len(e) <= MAX_SYMBOLS:
             items.path.setSymbol("o")
@@ -159,7 +168,7 @@ class ContourView(RunLayers, QWidget):
             items.path.setSymbol(None)
         items.path.setData(xs, ys)
         if len(e):
-            starts = e.x[0]
+            starts = np.asarray(e.config.starts, dtype=float)[:, :2]  # row 0 is NaN where f is undefined
             items.start.setData(starts[:, 0], starts[:, 1])
             cur = [e.current(i) for i in range(e.n_starts)]
             pts = np.array([c[0] for c in cur if c is not None]).reshape(-1, 2)
@@ -184,16 +193,16 @@ class ContourView(RunLayers, QWidget):
             if iso.scene() is not None:
                 iso.scene().removeItem(iso)
         self.isocurves = []
-        # Isocurves cannot cross holes: fill NaN with a value above every level (no line is drawn there).
+        # Contour lines cannot cross holes: fill NaN with a value above every level (no line is drawn there).
         filled = np.where(np.isfinite(c), c, surface.cmax + 1.0)
-        pen = pg.mkPen(QColor(255, 255, 255, 120), width=1)
-        for lvl in surface.levels():
-            iso = pg.IsocurveItem(data=filled, level=float(lvl), pen=pen)
-            iso.setParentItem(self.image)  # the image's transform maps it to the objective's coordinates
-            iso.setZValue(5)
-            # The map does not change while a path grows: paint it from a cache, not from its polygons.
-            iso.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
-            self.isocurves.append(iso)
+        self.levels = np.asarray(surface.levels(), dtype=float)  # the display values the lines are drawn at
+        xs, ys = isoline_paths(filled, self.levels)  # every level at once (gdstudio.gui.isolines)
+        iso = pg.PlotCurveItem(xs, ys, connect="finite", pen=pg.mkPen(QColor(255, 255, 255, 120), width=1))
+        iso.setParentItem(self.image)  # in image pixels: the image's transform maps them to the objective's
+        iso.setZValue(5)
+        # The map does not change while a path grows: paint it from a cache, not from its polygons.
+        iso.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
+        self.isocurves.append(iso)
         mins = surface.objective.minima()
         if mins:
             self.minima.setData([m.x[0] for m in mins], [m.x[1] for m in mins],

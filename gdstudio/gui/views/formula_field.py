@@ -7,9 +7,12 @@ What the field adds is timing and feedback:
 * every edit restarts a short timer (:data:`DEBOUNCE_MS`); when it fires, the text is first *parsed*
   in the GUI thread (tokens and grammar: well under a millisecond), so a typo is reported at once with
   its column, and the offending part of the formula is shown highlighted under the field;
-* a formula that parses is then *compiled* (symbolic derivatives, NumPy code) in a worker thread,
-  because a formula near the core's nesting limits takes about a second; a newer edit makes the
-  result of an older compile stale (a generation counter), so only the latest text is ever applied;
+* a formula that parses is then *compiled* (symbolic derivatives, NumPy code) in a background daemon
+  thread, because a formula near the core's limits takes about a second; a newer edit makes the
+  result of an older compile stale (a generation counter), so only the latest text is ever applied.
+  At most one compile runs at a time and at most one waits: edits made during a compile replace the
+  waiting one, so four quick edits cost at most two compiles, not four in a queue. A compile still running
+  when the window closes never keeps the process alive (a daemon thread);
 * only a formula that compiled, with a valid domain, is handed on (``sig_objective_ready``): a bad
   formula never replaces the surface in use.
 
@@ -27,7 +30,6 @@ from __future__ import annotations
 
 import html
 import math
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Sequence
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -48,6 +50,7 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core import formula as F
+from gdstudio.gui.background import POLL_MS, start_daemon
 from gdstudio.gui.views.param_form import ERROR_STYLE, format_number
 
 #: Quiet time after the last keystroke before the formula is checked, in milliseconds.
@@ -138,7 +141,11 @@ class FormulaField(QWidget):
         self._applied: tuple | None = None  # (text, title, domain) of the last objective handed on
         self.objective: F.FormulaObjective | None = None  # the last objective handed on
         self.error: Exception | None = None  # the last refusal (None when the field is valid)
-        self._executor: ThreadPoolExecutor | None = None
+        self._running: tuple | None = None  # (generation, thread, result box) of the compile in progress
+        self._queued: tuple | None = None  # (generation, text, title, domain) waiting for it
+        self._poll = QTimer(self)
+        self._poll.setInterval(POLL_MS)
+        self._poll.timeout.connect(self._on_poll)
         self._relay = _Relay(self)
         self._relay.sig_done.connect(self._on_done)
         self._help: FormulaHelpDialog | None = None
@@ -302,15 +309,15 @@ class FormulaField(QWidget):
         return self._timer.isActive() or self._pending is not None
 
     def shutdown(self) -> None:
-        """Drop pending work (window closing). A compile already running finishes in its thread, unseen."""
+        """Drop pending work (window closing). A compile already running finishes in its daemon thread, unseen."""
         self._timer.stop()
         self._generation += 1
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
-            self._executor = None
+        self._queued = None
+        self._poll.stop()
+        self._running = None
 
     # --- internals -----------------------------------------------------------------------------------
-    _pending: Future | None = None
+    _pending: object | None = None
 
     @staticmethod
     def _domain_key(domain: dict[str, float]) -> tuple:
@@ -345,22 +352,33 @@ class FormulaField(QWidget):
             self._accept(self.objective, hand_on=True)  # compiled already (e.g. back from a built-in)
             return
         self._show_message("checking…", ok=True)
-        if self._executor is None:
-            self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="formula-compile")
-        fut = self._executor.submit(_build, text, title, domain)
-        self._pending = fut
-        relay = self._relay
+        self._pending = gen
+        self._queued = (gen, text, title, domain)
+        if self._running is None:
+            self._start_queued()
 
-        def done(f: Future, gen=gen):
-            if f.cancelled():
-                return
-            obj, err = f.result()
-            try:
-                relay.sig_done.emit(gen, obj, err)
-            except RuntimeError:  # the field was deleted meanwhile: nobody to tell
-                pass
+    def _start_queued(self) -> None:
+        """Start the waiting compile (the latest request) in a daemon thread; poll it from the GUI thread."""
+        gen, text, title, domain = self._queued
+        self._queued = None
+        thread, box = start_daemon(_build, text, title, domain)
+        self._running = (gen, thread, box)
+        self._poll.start()
 
-        fut.add_done_callback(done)
+    def _on_poll(self) -> None:
+        if self._running is None:
+            self._poll.stop()
+            return
+        gen, thread, box = self._running
+        if thread.is_alive():
+            return
+        self._running = None
+        if self._queued is not None:
+            self._start_queued()  # a newer text waited for this compile: its turn now
+        else:
+            self._poll.stop()
+        obj, err = box.get("result", (None, box.get("error")))
+        self._relay.sig_done.emit(gen, obj, err)
 
     def _on_done(self, gen: int, obj, err) -> None:
         if gen != self._generation:

@@ -7,6 +7,8 @@ thinned for *drawing* by pyqtgraph's peak downsampling and clipping to the view;
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Signal
@@ -15,6 +17,13 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from gdstudio.gui import theme
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.views.run_layers import RunLayers
+from gdstudio.gui.views.ticks import log_axis_strings
+
+#: The y axis' label: short, the chart is about 200 px high (a long label was cut at both ends).
+LABEL = "loss f"
+LOG_LABEL = "loss f (log)"
+#: On a log axis when some losses are ≤ 0: only the positive ones can be drawn (the tooltip says so).
+LOG_HIDES_LABEL = "loss f > 0 (log)"
 
 
 def curve_data(entry: RunEntry, log: bool) -> tuple[np.ndarray, np.ndarray]:
@@ -41,7 +50,9 @@ class LossChart(RunLayers, QWidget):
         theme.style_plot(self.plot_widget)
         self.plot: pg.PlotItem = self.plot_widget.getPlotItem()
         self.plot.setLabel("bottom", "epoch")
-        self.plot.setLabel("left", "loss f(x)")
+        self.plot.setLabel("left", LABEL)
+        self.plot.getAxis("left").logTickStrings = log_axis_strings  # 10ⁿ for every decade
+        self.plot.layout.setContentsMargins(0, 8, 0, 0)  # room for half of the top tick's label
         self.plot.showGrid(x=False, y=True, alpha=0.2)
         self.plot.setMenuEnabled(False)
         self.plot.hideButtons()
@@ -67,7 +78,7 @@ class LossChart(RunLayers, QWidget):
             return
         self._log = on
         self.plot.setLogMode(x=False, y=on)
-        self.plot.setLabel("left", "loss f(x) (log scale)" if on else "loss f(x)")
+        self.plot.setLabel("left", LOG_LABEL if on else LABEL)
         if self.model is not None:
             for e in self.model:
                 self._redraw(e)
@@ -83,13 +94,13 @@ class LossChart(RunLayers, QWidget):
         e, c = self.model.get(run_id), self._runs.get(run_id)
         if e is None or c is None:
             return
-        c.opts["name"] = e.label
+        c.opts["name"] = html.escape(e.label)  # the legend renders rich text: a name is shown, never rendered
         label = self.legend.getLabel(c)
         if label is not None:
-            label.setText(e.label)
+            label.setText(html.escape(e.label))
 
     def _new_layer(self, e: RunEntry) -> pg.PlotDataItem:
-        c = pg.PlotDataItem(pen=pg.mkPen(e.color, width=2.5), connect="finite", name=e.label)
+        c = pg.PlotDataItem(pen=pg.mkPen(e.color, width=2.5), connect="finite", name=html.escape(e.label))
         c.setDownsampling(auto=True, method="peak")
         c.setClipToView(True)
         c.setLogMode(False, self._log)
@@ -110,16 +121,21 @@ class LossChart(RunLayers, QWidget):
         k, loss = curve_data(e, self._log)
         if self._log:
             self._update_log_label(bool(np.any(e.loss <= 0)))
-            if not np.isfinite(loss).any():
-                c.setData([], [])
-                return
+        if not np.isfinite(loss).any():
+            # Nothing drawable (a run that starts where f is undefined): an all-NaN curve makes pyqtgraph's
+            # bounds warn "All-NaN slice encountered" and the auto-range jump to −500…500.
+            c.setData([], [])
+            return
         c.setData(k, loss)
 
     def _update_log_label(self, hides_values: bool) -> None:
         """On a log axis, say so when losses ≤ 0 cannot be drawn (instead of an unexplained gap)."""
-        text = "loss f(x) (log scale; values ≤ 0 not shown)" if hides_values else "loss f(x) (log scale)"
+        text = LOG_HIDES_LABEL if hides_values else LOG_LABEL
         if self.plot.getAxis("left").labelText != text:
             self.plot.setLabel("left", text)
+            self.setToolTip("Loss against epoch, one curve per run."
+                            + (" On this log axis losses ≤ 0 cannot be drawn: the curves have gaps there."
+                               if hides_values else ""))
 
     def curve(self, run_id: int) -> pg.PlotDataItem | None:
         return self._runs.get(run_id)

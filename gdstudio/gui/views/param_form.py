@@ -79,8 +79,22 @@ class ParamForm(QWidget):
         self.editors: dict[str, QWidget] = {}
         self.errors: dict[str, QLabel] = {}
         self.rule = ""
+        self._building = False
 
     def set_specs(self, specs: Iterable[HyperParam], values: dict[str, Any] | None = None, rule: str = "") -> None:
+        """Rebuild the form. No ``sig_changed`` is emitted while it is built (a listener calling
+        :meth:`values` would meet a half-built form: ``KeyError`` for the editors not made yet)."""
+        self._building = True
+        try:
+            self._build(specs, values, rule)
+        finally:
+            self._building = False
+
+    def _emit_changed(self, *_args) -> None:
+        if not self._building:
+            self.sig_changed.emit()
+
+    def _build(self, specs: Iterable[HyperParam], values: dict[str, Any] | None, rule: str) -> None:
         while self._layout.rowCount():
             self._layout.removeRow(0)
         self.specs = list(specs)
@@ -120,22 +134,22 @@ class ParamForm(QWidget):
             w = QComboBox()
             w.addItems([str(c) for c in spec.choices])
             w.setCurrentText(str(spec.default))
-            w.currentIndexChanged.connect(self.sig_changed)
+            w.currentIndexChanged.connect(self._emit_changed)
         elif spec.kind == "bool":
             w = QCheckBox()
             w.setChecked(bool(spec.default))
-            w.toggled.connect(self.sig_changed)
+            w.toggled.connect(self._emit_changed)
         elif spec.kind == "int":
             w = QSpinBox()
             lo = -INT_LIMIT if math.isinf(spec.low) else int(math.ceil(spec.low)) + (1 if spec.low_open else 0)
             hi = INT_LIMIT if math.isinf(spec.high) else int(math.floor(spec.high)) - (1 if spec.high_open else 0)
             w.setRange(max(lo, -INT_LIMIT), min(hi, INT_LIMIT))
             w.setValue(int(spec.default))
-            w.valueChanged.connect(self.sig_changed)
+            w.valueChanged.connect(self._emit_changed)
         else:
             w = FloatEdit(spec)
             w.textEdited.connect(lambda _t, n=spec.name: self._validate(n))
-            w.editingFinished.connect(self.sig_changed)
+            w.editingFinished.connect(self._emit_changed)
         w.setObjectName(f"param_{spec.name}")
         return w
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, QSize, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QScrollArea,
+    QSizePolicy,
     QSpinBox,
     QVBoxLayout,
     QWidget,
@@ -65,8 +66,30 @@ def _number(text: str, what: str, optional: bool = False) -> float | None:
     return v
 
 
-class SidePanel(QScrollArea):
-    """Controls, grouped. Build a RunConfig with :meth:`current_config`; set them with :meth:`apply_config`."""
+class _FormsArea(QScrollArea):
+    """The forms, scrolled when the panel is shorter than they are, never taller than they need."""
+
+    def sizeHint(self) -> QSize:
+        w = self.widget()
+        if w is None:
+            return super().sizeHint()
+        m = 2 * self.frameWidth()
+        hint = w.sizeHint()
+        return QSize(hint.width() + m + self.verticalScrollBar().sizeHint().width(), hint.height() + m)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if obj is self.widget() and ev.type() == QEvent.Type.LayoutRequest:
+            self.updateGeometry()  # a form got rows (another optimizer): the panel re-divides its height
+        return super().eventFilter(obj, ev)
+
+
+class SidePanel(QWidget):
+    """Controls, grouped. Build a RunConfig with :meth:`current_config`; set them with :meth:`apply_config`.
+
+    Layout: the forms (Problem, Optimizer, Start, Gradient) at the top, scrolled when the panel is short;
+    the Runs group below them, always in view, taking the height the forms leave (the list grows with the
+    panel).
+    """
 
     sig_objective_changed = Signal()
     sig_config_changed = Signal()
@@ -74,12 +97,26 @@ class SidePanel(QScrollArea):
 
     def __init__(self, model: RunModel | None = None, parent: QWidget | None = None):
         super().__init__(parent)
-        self.setWidgetResizable(True)
-        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.forms_area = _FormsArea()
+        self.forms_area.setWidgetResizable(True)
+        self.forms_area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.forms_area.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.forms_area.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Maximum)
         body = QWidget()
-        self.setWidget(body)
+        self.forms_area.setWidget(body)
+        body.installEventFilter(self.forms_area)
         outer = QVBoxLayout(body)
         self._custom: Objective | None = None  # an objective instance not in the built-in list
+        #: A refusal that names no single field (shown at the top, where it is seen without scrolling).
+        self.error_label = QLabel()
+        self.error_label.setObjectName("panel_error")
+        self.error_label.setWordWrap(True)
+        self.error_label.setStyleSheet("color: #d93025; font-weight: bold;")
+        self.error_label.hide()
+        outer.addWidget(self.error_label)
+        #: Fields checked by the panel itself → the red message under each (hyperparameters have theirs
+        #: in their form).
+        self.field_errors: dict[QLineEdit, QLabel] = {}
 
         # --- Problem
         g = QGroupBox("Problem")
@@ -94,6 +131,9 @@ class SidePanel(QScrollArea):
         self.objective_combo.setItemData(self.objective_combo.count() - 1, "Type a formula of your own",
                                          Qt.ItemDataRole.ToolTipRole)
         self.objective_combo.setToolTip("The loss surface f(x, y) to minimise")
+        for combo in (self.objective_combo,):  # long entries must not widen the panel past its dock
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+            combo.setMinimumContentsLength(12)
         f.addRow("objective", self.objective_combo)
         self.formula_field = FormulaField()
         self.formula_field.hide()
@@ -133,7 +173,7 @@ class SidePanel(QScrollArea):
         self.tol_edit = QLineEdit()
         self.tol_edit.setPlaceholderText("none")
         self.tol_edit.setToolTip("Stop when ‖∇f‖ ≤ this tolerance (empty: run every epoch)")
-        f.addRow("stop at ‖∇f‖ ≤", self.tol_edit)
+        f.addRow("stop at ‖∇f‖ ≤", self._with_error(self.tol_edit))
         self.seed_spin = QSpinBox()
         self.seed_spin.setRange(0, 2**31 - 1)
         self.seed_spin.setToolTip("Seed of the random numbers (random methods only): the same seed replays "
@@ -154,6 +194,9 @@ class SidePanel(QScrollArea):
             h.addWidget(QLabel(n))
             h.addWidget(w, 1)
         f.addRow(row)
+        start_error = self._error_label()
+        self.field_errors[self.x0_edit] = self.field_errors[self.y0_edit] = start_error
+        f.addRow(start_error)
         hint = QLabel("or click on a view")
         hint.setEnabled(False)
         f.addRow(hint)
@@ -171,25 +214,25 @@ class SidePanel(QScrollArea):
         f.addRow("source", self.gradient_combo)
         self.h_edit = QLineEdit()
         self.h_edit.setToolTip("Finite-difference step h (empty: the scheme's default)")
-        f.addRow("h", self.h_edit)
+        f.addRow("h", self._with_error(self.h_edit))
         outer.addWidget(g)
 
-        # --- Runs
+        outer.addStretch(1)
+        body.setMinimumWidth(230)
+
+        # --- Runs: below the forms, always in view; takes the height the forms leave
         g = QGroupBox("Runs")
+        g.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Expanding)
         v = QVBoxLayout(g)
         v.setContentsMargins(4, 4, 4, 4)
         self.runs_list = RunList()  # a run list: colour, name, visible, status, loss, remove
         v.addWidget(self.runs_list)
-        outer.addWidget(g)
-
-        self.error_label = QLabel()
-        self.error_label.setWordWrap(True)
-        self.error_label.setStyleSheet("color: #d93025; font-weight: bold;")
-        self.error_label.hide()
-        outer.addWidget(self.error_label)
-        outer.addStretch(1)
-        body.setMinimumWidth(250)
-        self.setMinimumWidth(280)
+        self.runs_box = g
+        panel = QVBoxLayout(self)
+        panel.setContentsMargins(0, 0, 0, 0)
+        panel.addWidget(self.forms_area)
+        panel.addWidget(g, 1)
+        self.setMinimumWidth(250)
 
         # wiring
         self.objective_combo.currentIndexChanged.connect(self._on_objective_combo)
@@ -204,6 +247,8 @@ class SidePanel(QScrollArea):
         self.tol_edit.editingFinished.connect(self.sig_config_changed)
         for w in (self.x0_edit, self.y0_edit):
             w.editingFinished.connect(self._on_start_edited)
+        for w in (self.x0_edit, self.y0_edit, self.h_edit, self.tol_edit):
+            w.textChanged.connect(lambda _t, w=w: self._recheck(w))  # a fixed field loses its red border
 
         self._on_objective_combo(refresh=False)
         self._on_optimizer_combo()
@@ -338,6 +383,8 @@ class SidePanel(QScrollArea):
         m = self.gradient_combo.currentData()
         fd = m in DEFAULT_FD_STEP
         self.h_edit.setEnabled(fd)
+        if not fd:
+            self._clear_mark(self.h_edit)  # h is not used by the analytic gradient
         self.h_edit.setPlaceholderText(f"default {DEFAULT_FD_STEP[m]:g}" if fd else "—")
         self.sig_config_changed.emit()
 
@@ -348,49 +395,113 @@ class SidePanel(QScrollArea):
     def set_start(self, x: float, y: float) -> None:
         self.x0_edit.setText(format_number(x))
         self.y0_edit.setText(format_number(y))
-        for w in (self.x0_edit, self.y0_edit):
-            w.setStyleSheet("")
+
+    # --- fields the panel checks (start, h, tolerance) --------------------------------------------------
+    @staticmethod
+    def _error_label() -> QLabel:
+        err = QLabel("")
+        err.setStyleSheet("color: #d93025;")
+        err.setWordWrap(True)
+        err.hide()
+        return err
+
+    def _with_error(self, edit: QLineEdit) -> QWidget:
+        """``edit`` with a red message line under it (hidden while the field is valid)."""
+        box = QWidget()
+        v = QVBoxLayout(box)
+        v.setContentsMargins(0, 0, 0, 0)
+        v.setSpacing(0)
+        err = self._error_label()
+        v.addWidget(edit)
+        v.addWidget(err)
+        self.field_errors[edit] = err
+        return box
+
+    def _parse_field(self, w: QLineEdit) -> float | None:
+        """The value of a checked field; ValueError naming the field and what it must be."""
+        if w is self.x0_edit:
+            return _number(w.text(), "x₀")
+        if w is self.y0_edit:
+            return _number(w.text(), "y₀")
+        if w is self.h_edit:
+            if self.gradient_combo.currentData() not in DEFAULT_FD_STEP:
+                return None
+            h = _number(w.text(), "h", optional=True)
+            if h is not None and h <= 0:
+                raise ValueError(f"h must be a positive number, got {w.text()!r}")
+            return h
+        tol = _number(w.text(), "the tolerance", optional=True)
+        if tol is not None and tol < 0:
+            raise ValueError(f"the tolerance must be ≥ 0, got {w.text()!r}")
+        return tol
+
+    def _check(self, w: QLineEdit) -> float | None:
+        """:meth:`_parse_field`, marking the field (red border, message under it) when it is wrong."""
+        try:
+            v = self._parse_field(w)
+        except ValueError as exc:
+            w.setStyleSheet(ERROR_STYLE)
+            err = self.field_errors[w]
+            err.setText(str(exc))
+            err.show()
+            raise
+        self._clear_mark(w)
+        return v
+
+    def _clear_mark(self, w: QLineEdit) -> None:
+        w.setStyleSheet("")
+        err = self.field_errors[w]
+        others = [o for o, e in self.field_errors.items() if e is err and o is not w]
+        if not any(o.styleSheet() for o in others):  # x₀ and y₀ share one message line
+            err.hide()
+
+    def _recheck(self, w: QLineEdit) -> None:
+        if not w.styleSheet():
+            return  # not marked: nothing to clear while the user types
+        try:
+            self._check(w)
+        except ValueError:
+            return
+
+    def marked_fields(self) -> list[QLineEdit]:
+        """The fields currently marked wrong (red border)."""
+        return [w for w in self.field_errors if w.styleSheet()]
 
     def _on_start_edited(self) -> None:
         try:
-            x, y = self.start()
-        except ValueError as exc:
-            self.show_error(str(exc))
+            x, y = self._check(self.x0_edit), self._check(self.y0_edit)
+        except ValueError:
             return
-        self.show_error("")
         self.sig_start_changed.emit(x, y)
 
     # --- the config ---------------------------------------------------------------------------------------
     def current_config(self) -> RunConfig:
-        """The validated RunConfig the controls describe; ValueError (shown in the panel) otherwise."""
+        """The validated RunConfig the controls describe; ValueError otherwise, shown beside the wrong field
+        (red border, message under it) or, when it names no field, at the top of the panel."""
         try:
             cfg = self._build_config()
         except ValueError as exc:
-            self.show_error(str(exc))
+            marked = self.marked_fields() or [w for w in self.hp_form.editors.values() if w.styleSheet()]
+            self.show_error("" if marked else str(exc))
             raise
         self.show_error("")
         return cfg
 
     def _build_config(self) -> RunConfig:
         objective = self.current_objective()
-        hp = self.hp_form.values()
-        try:
-            x, y = self.start()
-        except ValueError:
-            for w in (self.x0_edit, self.y0_edit):
-                try:
-                    _number(w.text(), "x")
-                    w.setStyleSheet("")
-                except ValueError:
-                    w.setStyleSheet(ERROR_STYLE)
-            raise
+        hp = self.hp_form.values()  # marks a wrong field of its own
+        first: ValueError | None = None
+        for w in (self.x0_edit, self.y0_edit, self.tol_edit, self.h_edit):  # mark every wrong field
+            try:
+                self._check(w)
+            except ValueError as exc:
+                first = first or exc
+        if first is not None:
+            raise first
+        x, y = self.start()
         method = self.gradient_combo.currentData()
-        h = _number(self.h_edit.text(), "h", optional=True) if method in DEFAULT_FD_STEP else None
-        if h is not None and h <= 0:
-            raise ValueError(f"h must be a positive number, got {self.h_edit.text()!r}")
-        tol = _number(self.tol_edit.text(), "tolerance", optional=True)
-        if tol is not None and tol < 0:
-            raise ValueError(f"the tolerance must be ≥ 0, got {self.tol_edit.text()!r}")
+        h = self._parse_field(self.h_edit)
+        tol = self._parse_field(self.tol_edit)
         kw: dict[str, Any] = dict(gradient=method, fd_step=h, tol=tol, seed=int(self.seed_spin.value()))
         cfg = RunConfig.create(objective.spec(), self.optimizer_name(), starts=[(x, y)],
                                epochs=int(self.epochs_spin.value()), hyperparams=hp,

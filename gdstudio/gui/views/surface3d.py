@@ -33,6 +33,9 @@ PATH_LIFT = 0.015 * Z_SPAN
 MESH = 80
 #: Mouse travel (pixels) below which a press+release is a click, not a rotation.
 CLICK_SLOP = 4
+#: Camera distance of the default view (world units). pyqtgraph's field of view is horizontal (60°): at 2.9 the
+#: near corner of the 2-wide box reached past the right edge, under the colour bar.
+CAMERA_DISTANCE = 3.3
 
 
 #: Soft two-sided lighting that keeps the colour map readable: ambient 0.62 + diffuse 0.38·|n·l|
@@ -169,6 +172,7 @@ class Surface3DView(RunLayers, QWidget):
         self.view.addItem(self.start_marker)
         self._runs: dict[int, _RunItems] = {}
         self.caption = QLabel("")
+        self.caption.setWordWrap(True)  # a long caption must not set the view's minimum width
         self.caption.setStyleSheet(f"color: {fg.name()}; background: transparent;")
         self.colorbar = HeightColorBar()
         row = QHBoxLayout()
@@ -271,7 +275,7 @@ class Surface3DView(RunLayers, QWidget):
         self.reset_camera()
 
     def reset_camera(self) -> None:
-        self.view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.45 * Z_SPAN), distance=2.9, elevation=50,
+        self.view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.45 * Z_SPAN), distance=CAMERA_DISTANCE, elevation=50,
                                     azimuth=-100)
 
     def set_start(self, x: float, y: float) -> None:
