@@ -50,6 +50,7 @@ from gdstudio.core.landscape import DIRECTIONS, path_csv, slice_csv
 from gdstudio.core.models import MODEL_PARAMS, MODELS, TITLES
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class
 from gdstudio.core.training import CURVE_COLUMNS, TrainConfig, Training, build
+from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import theme
 from gdstudio.gui.model_worker import ModelWorker, SliceRequest
 from gdstudio.gui.views.model_views import SliceContourView, SliceSurfaceView, TrainingCharts
@@ -768,25 +769,16 @@ def install(window) -> ModelMode:
     md_radio.toggled.connect(lambda on: on and set_mode("model"))
     mode.panel.sig_mode.connect(set_mode)
 
-    # the run actions act on the mode shown
+    # the run actions act on the mode shown: their only receivers are the window's commands (connected in
+    # MainWindow._wire), replaced here by dispatchers that ask which mode is shown
     a = window.actions
-    reroute = ((a.run, window.run, mode.run), (a.step, window.step, mode.step), (a.reset, window.reset, mode.reset),
-               (a.export_csv, window.export_trajectory, lambda: mode.export_curves()))
-    for act, fn_slot, model_slot in reroute:
-        try:
-            act.triggered.disconnect(fn_slot)
-        except (RuntimeError, TypeError):  # pragma: no cover - not connected that way
-            continue
-        act.triggered.connect(lambda _=False, f=fn_slot, m=model_slot: m() if mode.active else f())
-    try:
-        a.pause.triggered.disconnect(window._on_pause_action)
-        a.pause.triggered.connect(lambda checked: mode.pause(checked) if mode.active
-                                  else window._on_pause_action(checked))
-    except (RuntimeError, TypeError):  # pragma: no cover
-        pass
-    # sweep and race are connected as `lambda: self.sweep()`: the instance attribute decides
-    fn_sweep, fn_race = window.sweep, window.race
-    window.sweep = lambda *args, **kw: mode.sweep() if mode.active else fn_sweep(*args, **kw)
-    window.race = lambda *args, **kw: mode.race() if mode.active else fn_race(*args, **kw)
-    window.destroyed.connect(lambda *_: None)
+    reroute = ((a.run, "run", mode.run), (a.step, "step", mode.step), (a.reset, "reset", mode.reset),
+               (a.sweep, "sweep", mode.sweep), (a.race, "race", mode.race),
+               (a.export_csv, "export_trajectory", mode.export_curves))
+    for act, fn_name, model_slot in reroute:
+        act.triggered.disconnect()
+        actions_mod.on_trigger(act, lambda f=fn_name, m=model_slot: m() if mode.active else getattr(window, f)())
+    a.pause.triggered.disconnect()
+    a.pause.triggered.connect(lambda checked: mode.pause(checked) if mode.active
+                              else window._on_pause_action(checked))
     return mode
