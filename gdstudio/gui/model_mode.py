@@ -23,7 +23,7 @@ import math
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QButtonGroup,
     QComboBox,
@@ -711,6 +711,24 @@ class ModelMode(QObject):
         self.worker.wait()
 
 
+class _PinTopRight(QObject):
+    """Keeps ``widget`` at the top-right corner of ``host`` (on its title line) as the host resizes."""
+
+    def __init__(self, widget: QWidget, host: QWidget):
+        super().__init__(host)
+        self.widget = widget
+        host.installEventFilter(self)
+        self._place(host)
+
+    def _place(self, host: QWidget) -> None:
+        self.widget.move(max(host.width() - self.widget.width() - 6, 0), 0)
+
+    def eventFilter(self, obj, ev) -> bool:
+        if ev.type() == QEvent.Type.Resize:
+            self._place(obj)
+        return False
+
+
 def install(window) -> ModelMode:
     """Add the model mode to ``window`` (see the module docstring); return its controller."""
     mode = ModelMode(window)
@@ -731,8 +749,13 @@ def install(window) -> ModelMode:
     box, fn_radio, md_radio = mode_radios()
     fn_radio.setChecked(True)
     for g in window.side_panel.findChildren(QGroupBox):
-        if g.title() == "Problem" and isinstance(g.layout(), QFormLayout):
-            g.layout().insertRow(0, "kind", box)
+        if g.title() == "Problem":
+            # on the group's title line, right-aligned: the panel's forms keep their height (they must fit a
+            # 900-pixel-high window without scrolling)
+            box.setParent(g)
+            box.adjustSize()
+            mode._title_filter = _PinTopRight(box, g)
+            box.show()
             break
     mode.function_radio = fn_radio
     mode.model_radio = md_radio
