@@ -8,6 +8,7 @@ Examples::
     gdstudio run --objective rosenbrock --optimizer "rule:v = mu*v + g; x = x - lr*v" --lr 1e-3 --start -1.5 2
     gdstudio run --objective rosenbrock --optimizer rule:momentum.gdrule --gradient autodiff --start -1.5 2
     gdstudio check --objective rosenbrock --at -1.5 2
+    gdstudio basins --objective himmelblau --optimizer gd --lr 0.01 --grid 500 --out basins.png
     gdstudio list
     gdstudio train --dataset digits --model svm --optimizer gd --lr 0.1 --epochs 20 --out curve.csv
     gdstudio landscape --model softmax --optimizer adam --lr 0.01 --batch-size 64 --directions pca --out slice.csv
@@ -125,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gdstudio {__version__}")
     p.add_argument("--quit-after", type=_positive, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
-    sub = p.add_subparsers(dest="command", metavar="{run,check,list,train,landscape}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,check,basins,list,train,landscape}", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an optimizer headless and write the trajectory as CSV",
                        description="Run an optimizer on an objective without a window. The CSV goes to standard "
@@ -162,6 +163,32 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--at", type=_finite, nargs=2, required=True, metavar=("X", "Y"), help="the point")
     c.add_argument("--fd-step", type=_fd_step, metavar="H",
                    help="h for both schemes (default: each scheme's own)")
+
+    b = sub.add_parser("basins", help="one start per grid point: which critical point each start reaches",
+                       description="Run one start per point of a grid and classify where each ends: the index "
+                                   "of the objective's critical point within reach (basin), or -1 (diverged, "
+                                   "or near none). Writes x0, y0, x, y, status, steps, basin per start as CSV, "
+                                   "or the map with a legend as PNG; the critical points and basin sizes go "
+                                   "to standard error.")
+    b.add_argument("--objective", required=True, metavar="NAME", help="a built-in objective or expr:<formula>")
+    b.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="an objective parameter (repeatable)")
+    b.add_argument("--optimizer", required=True, metavar="NAME", help="an optimizer (see `gdstudio list`)")
+    b.add_argument("--lr", type=_finite, metavar="F", help="learning rate ε (same as --set lr=F)")
+    b.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", dest="hp",
+                   help="an optimizer hyperparameter (repeatable)")
+    b.add_argument("--epochs", type=_nonneg_int, default=200, metavar="N", help="updates per start (default 200)")
+    b.add_argument("--tol", type=_finite, default=1e-6, metavar="T",
+                   help="a start stops when ‖∇f‖ ≤ T (converged; default 1e-6): brightness shows how fast")
+    b.add_argument("--gradient", default="analytic", metavar="SOURCE",
+                   help="analytic (default), central or forward finite differences")
+    b.add_argument("--grid", type=_nonneg_int, default=200, metavar="N", help="N × N starts (default 200)")
+    b.add_argument("--bounds", type=_finite, nargs=4, metavar=("XMIN", "XMAX", "YMIN", "YMAX"),
+                   help="the grid's box (default: the objective's view)")
+    b.add_argument("--radius", type=_positive, metavar="R",
+                   help="an end within R of a critical point is in its basin (default: 2%% of the box diagonal)")
+    b.add_argument("--out", metavar="FILE.csv|FILE.png", help="CSV or PNG (by extension); default: CSV on "
+                                                             "standard output")
 
     sub.add_parser("list", help="list objectives and optimizers with their hyperparameters and defaults")
     _add_model_commands(sub)
@@ -352,11 +379,13 @@ def _config_from_args(a):
         objective_params=params, gradient=a.gradient, fd_step=a.fd_step, tol=a.tol, seed=a.seed, name=a.name)
 
 
-def _summary(label: str, message: str, rows: int, final, loss: float) -> str:
+def _summary(label: str, message: str, rows: int, final, loss: float, evals=None) -> str:
+    """One line per start; ``evals``: its evaluations of f, ∇f and the Hessian (scipy's nfev, njev, nhev)."""
+    tail = "" if evals is None else "; evaluations: f {}, ∇f {}, H {}".format(*(int(v) for v in evals))
     if rows == 0:  # not even the start has a finite loss
-        return f"{label}: {message}; no step recorded"
+        return f"{label}: {message}; no step recorded{tail}"
     pt = ", ".join(f"{v:.6g}" for v in final)
-    return f"{label}: {message}; {rows - 1} steps; final ({pt}); loss {loss:.6g}"
+    return f"{label}: {message}; {rows - 1} steps; final ({pt}); loss {loss:.6g}{tail}"
 
 
 def _check_out(path: str) -> None:
@@ -417,8 +446,8 @@ def cmd_run(a) -> int:
                 sys.stdout.flush()
             for i in range(spool.n):
                 last = spool.last(i)
-                print(_summary(spool.label(i), r.message[i], int(spool.rows[i]), *(last or (None, None))),
-                      file=sys.stderr)
+                print(_summary(spool.label(i), r.message[i], int(spool.rows[i]), *(last or (None, None)),
+                               (r.nfev[i], r.njev[i], r.nhev[i])), file=sys.stderr)
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
@@ -427,6 +456,64 @@ def cmd_run(a) -> int:
         print(f"gdstudio run: stopped by {name}; the steps computed so far were written (status cancelled)",
               file=sys.stderr)
         return 128 + stopped[0]
+    return 0
+
+
+def _hyperparams(opt_name: str, pairs, lr) -> dict:
+    from gdstudio.core.optimizers import optimizer_class
+
+    opt_cls = optimizer_class(opt_name)
+    hp = {}
+    for key, value in pairs:
+        try:
+            spec = opt_cls.spec(key)
+        except KeyError:
+            valid = ", ".join(h.name for h in opt_cls.hyperparams) or "none"
+            raise ValueError(f"optimizer {opt_name!r} has no hyperparameter {key!r} (valid: {valid})") from None
+        hp[key] = spec.parse(value)
+    if lr is not None:
+        if not any(h.name == "lr" for h in opt_cls.hyperparams):
+            raise ValueError(f"optimizer {opt_name!r} has no learning rate (--lr)")
+        hp["lr"] = opt_cls.spec("lr").parse(lr)
+    return hp
+
+
+def cmd_basins(a) -> int:
+    from gdstudio.core.basins import basin_map
+    from gdstudio.core.gradients import check_method
+    from gdstudio.core.objectives import get_objective
+
+    out = a.out or ""
+    kind = "png" if out.lower().endswith(".png") else "csv"
+    if out and not out.lower().endswith((".png", ".csv")):
+        raise ValueError(f"--out must end in .csv or .png, got {out!r}")
+    hp = _hyperparams(a.optimizer, a.hp, a.lr)
+    objective = get_objective(a.objective, _objective_params(a.param))
+    check_method(a.gradient)
+    if a.grid < 2:
+        raise ValueError(f"--grid must be at least 2, got {a.grid}")
+    bounds = None
+    if a.bounds:
+        x0, x1, y0, y1 = a.bounds
+        if not (x0 < x1 and y0 < y1):
+            raise ValueError("--bounds must be XMIN XMAX YMIN YMAX with XMIN < XMAX and YMIN < YMAX")
+        bounds = ((x0, x1), (y0, y1))
+    m = basin_map(objective, a.optimizer, grid=a.grid, bounds=bounds, epochs=a.epochs, hyperparams=hp,
+                  tol=a.tol, gradient=a.gradient, radius=a.radius)
+    try:
+        if kind == "png":
+            from gdstudio.gui.views.basin_layer import write_png
+
+            write_png(out, m)
+        elif out:
+            m.write_csv(out)
+        else:
+            m.write_csv_to(sys.stdout)
+    except OSError as e:
+        print(f"gdstudio basins: cannot write {out}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_IO
+    for line in m.summary():
+        print(line, file=sys.stderr)
     return 0
 
 
@@ -539,6 +626,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_list()
         if a.command == "check":
             return cmd_check(a)
+        if a.command == "basins":
+            return cmd_basins(a)
         if a.command == "train":
             return cmd_train(a)
         if a.command == "landscape":

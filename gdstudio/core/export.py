@@ -2,11 +2,13 @@
 
 Columns (``COLUMNS``)::
 
-    run, step, x, y, loss, grad_x, grad_y, grad_norm, step_size, objective, optimizer, lr, gradient, status
+    run, step, x, y, loss, grad_x, grad_y, grad_norm, step_size, objective, optimizer, lr, gradient, status,
+    nfev, njev, nhev
 
 ``run`` is the run's name (or its index), with ``#i`` appended for start ``i`` of a multi-start run;
 ``step_size`` is ``‖x_k − x_{k−1}‖`` (empty on row 0); ``status`` is the run's final status, repeated on
-each of its rows so a filter by status keeps whole runs. ``objective`` is the objective spec (a custom
+each of its rows so a filter by status keeps whole runs; so are ``nfev``, ``njev``, ``nhev``, the evaluations of
+f, ∇f and the Hessian the start used in all (scipy's names: compare methods per evaluation, not per step). ``objective`` is the objective spec (a custom
 formula appears as ``expr:<formula>``). Objectives of dimension d > 2 write ``x1..xd`` and ``grad_x1..``
 instead of ``x, y, grad_x, grad_y``.
 
@@ -39,6 +41,8 @@ from gdstudio.core.files import open_atomic
 from gdstudio.core.runs import Run, RunResult, Status, Step
 
 META_COLUMNS = ("objective", "optimizer", "lr", "gradient", "status")
+#: Evaluation counts of the whole start (added after the columns above, so older readers keep working).
+EVAL_COLUMNS = ("nfev", "njev", "nhev")
 
 
 def columns(dim: int = 2) -> list[str]:
@@ -47,7 +51,7 @@ def columns(dim: int = 2) -> list[str]:
     else:
         coords = [f"x{i + 1}" for i in range(dim)]
         grads = [f"grad_x{i + 1}" for i in range(dim)]
-    return ["run", "step", *coords, "loss", *grads, "grad_norm", "step_size", *META_COLUMNS]
+    return ["run", "step", *coords, "loss", *grads, "grad_norm", "step_size", *META_COLUMNS, *EVAL_COLUMNS]
 
 
 COLUMNS = tuple(columns(2))
@@ -92,10 +96,10 @@ def _label(name: str, index: int, n_starts: int, start: int) -> str:
     return base if n_starts == 1 else f"{base}#{start}"
 
 
-def _meta(cfg, status) -> list[str]:
+def _meta(cfg, status, evals=(0, 0, 0)) -> list[str]:
     lr = dict(cfg.hyperparams).get("lr", "")
     return [text_cell(cfg.objective_spec), text_cell(cfg.optimizer), "" if lr == "" else _num(lr),
-            text_cell(cfg.gradient), text_cell(str(status))]
+            text_cell(cfg.gradient), text_cell(str(status)), *(str(int(v)) for v in evals)]
 
 
 def _rows(label: str, k0: int, x, loss, grad, prev, meta) -> Iterable[list[str]]:
@@ -117,7 +121,7 @@ def iter_rows(results: Sequence[RunResult]) -> Iterable[list[str]]:
     for index, res in enumerate(results):
         for start, t in enumerate(res.trajectories):
             label = text_cell(run_label(res, index, start))
-            yield from _rows(label, 0, t.x, t.loss, t.grad, None, _meta(res.config, t.status))
+            yield from _rows(label, 0, t.x, t.loss, t.grad, None, _meta(res.config, t.status, (t.nfev, t.njev, t.nhev)))
 
 
 def write_csv_to(stream: IO[str], results: Sequence[RunResult]) -> int:
@@ -214,7 +218,8 @@ class SpooledRun:
         try:
             for i in range(self.n):
                 label = text_cell(self.label(i))
-                meta = _meta(self.run.config, Status(self.run.status[i]))
+                meta = _meta(self.run.config, Status(self.run.status[i]),
+                             (self.run.nfev[i], self.run.njev[i], self.run.nhev[i]))
                 k, prev = 0, None
                 for k0 in range(0, self.steps, self.CHUNK):
                     block = data[k0:k0 + self.CHUNK]
@@ -268,7 +273,7 @@ def read_csv(path_or_stream) -> dict[str, list]:
         for c, v in zip(header, row):
             if c in text:
                 out[c].append(_untext(v))
-            elif c == "step":
+            elif c in ("step", *EVAL_COLUMNS):
                 out[c].append(int(v))
             else:
                 out[c].append(float(v) if v != "" else float("nan"))

@@ -118,6 +118,7 @@ class MainWindow(QMainWindow):
         self.settings = settings_mod.load(store) if store is not None else settings_mod.Settings()
         self._help = None
         self.see_why: see_why_mod.SeeWhy | None = None
+        self.basins = None
 
         # views
         self.surface_view = Surface3DView(self.model)
@@ -162,6 +163,9 @@ class MainWindow(QMainWindow):
         try:
             self._wire()
             self.see_why = see_why_mod.install(self)  # timeline, inspector, View ▸ See why
+            from gdstudio.gui import basins as basins_mod
+
+            self.basins = basins_mod.install(self)  # View ▸ Basins of attraction (layer of the contour map)
             from gdstudio.gui import model_mode
 
             self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
@@ -645,6 +649,8 @@ class MainWindow(QMainWindow):
                 logging.getLogger(__name__).exception("settings not saved")
         self._closing = True
         self.side_panel.formula_field.shutdown()
+        if getattr(self, "basins", None) is not None:
+            self.basins.shutdown()
         self.controller.shutdown()
         if getattr(self, "model_mode", None) is not None:
             self.model_mode.shutdown()

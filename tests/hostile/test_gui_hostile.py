@@ -120,6 +120,15 @@ def test_run_names_are_shown_not_rendered_in_the_legend(make_window, qtbot):
     assert "<img" not in text and "&lt;img src=file:///etc/hostname&gt;&lt;b&gt;x&lt;/b&gt;" in text
 
 
+
+def test_run_names_are_shown_not_rendered_in_the_run_list_tooltip(make_window, qtbot):
+    from gdstudio.gui.views.run_list import COL_NAME
+
+    w = make_window(BOOTH)
+    ids = run_once(qtbot, w, labels=["<img src=file:///etc/hostname><b>x</b>"])
+    tip = w.side_panel.runs_list.item(ids[0]).toolTip(COL_NAME)
+    assert "<img" not in tip and "&lt;img src=file:///etc/hostname&gt;&lt;b&gt;x&lt;/b&gt;" in tip
+
 # --- item 5 and 7: settings and the hyperparameter form -------------------------------------------------
 def test_absurd_settings_do_not_keep_the_window_from_opening(make_window, tmp_path):
     from gdstudio.gui import settings

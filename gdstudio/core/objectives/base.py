@@ -139,6 +139,11 @@ class Objective:
         """Known critical points (minima first). May be empty when none are known in closed form."""
         return ()
 
+    def value_and_gradient(self, p) -> tuple[np.ndarray, np.ndarray]:
+        """``(value(p), gradient(p))`` in one call: the run loop's evaluation. Subclasses may share work
+        between the two (the numbers must be exactly those of :meth:`value` and :meth:`gradient`)."""
+        return self.value(p), self.gradient(p)
+
     # --- derived ------------------------------------------------------------------------------
     def minima(self) -> tuple[CriticalPoint, ...]:
         return tuple(c for c in self.critical_points() if c.kind == "minimum")
@@ -194,7 +199,10 @@ class Objective2D(Objective):
 
     def value(self, p) -> np.ndarray:
         x, y = _split(as_points(p, 2))
-        return np.broadcast_to(self.f(x, y), x.shape).astype(float, copy=False)
+        v = self.f(x, y)
+        if type(v) is np.ndarray and v.shape == x.shape and v.dtype == np.float64:
+            return v  # the usual case: skip broadcast_to/astype (a few µs per call for one start)
+        return np.broadcast_to(v, x.shape).astype(float, copy=False)
 
     def gradient(self, p) -> np.ndarray:
         x, y = _split(as_points(p, 2))
@@ -208,6 +216,22 @@ class Objective2D(Objective):
         x, y = _split(as_points(p, 2))
         hxx, hxy, hyy = self.hess_xy(x, y)
         return hessian_2d(hxx, hxy, hyy, x.shape)
+
+    #: Optional ``f_grad_xy(x, y) -> (f, fx, fy)`` sharing subexpressions between f and ∇f; it must compute
+    #: each with the same operations as :meth:`f` and :meth:`grad_xy` (so the same bits).
+    f_grad_xy = None
+
+    def value_and_gradient(self, p) -> tuple[np.ndarray, np.ndarray]:
+        if self.f_grad_xy is None:
+            return self.value(p), self.gradient(p)
+        x, y = _split(as_points(p, 2))
+        v, gx, gy = self.f_grad_xy(x, y)
+        if not (type(v) is np.ndarray and v.shape == x.shape and v.dtype == np.float64):
+            v = np.broadcast_to(v, x.shape).astype(float, copy=False)
+        out = np.empty(x.shape + (2,))
+        out[..., 0] = gx
+        out[..., 1] = gy
+        return v, out
 
 
 def critical(points: Sequence[tuple[Sequence[float], str, str]], objective: Objective) -> tuple[CriticalPoint, ...]:

@@ -203,6 +203,10 @@ class Rosenbrock(Objective2D):
         v = y - x**2
         return -2 * (1 - x) - 400 * x * v, 200 * v
 
+    def f_grad_xy(self, x, y):  # f and ∇f sharing y − x² (the same operations as f and grad_xy)
+        v = y - x**2
+        return (1 - x) ** 2 + 100 * v**2, -2 * (1 - x) - 400 * x * v, 200 * v
+
     def hess_xy(self, x, y):
         return 2 - 400 * y + 1200 * x**2, -400 * x, 200.0
 
@@ -261,6 +265,11 @@ class Himmelblau(Objective2D):
         a = x**2 + y - 11
         b = x + y**2 - 7
         return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+    def f_grad_xy(self, x, y):  # f and ∇f sharing a and b (the same operations as f and grad_xy)
+        a = x**2 + y - 11
+        b = x + y**2 - 7
+        return a**2 + b**2, 4 * x * a + 2 * b, 2 * a + 4 * y * b
 
     def hess_xy(self, x, y):
         return 12 * x**2 + 4 * y - 42, 4 * (x + y), 12 * y**2 + 4 * x - 26

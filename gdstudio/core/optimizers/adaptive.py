@@ -40,7 +40,7 @@ def _bias_corrections(beta1: float, beta2: float, step: np.ndarray) -> tuple[np.
     torch evaluates these on Python floats (the C library's ``pow``); numpy's vectorised power may
     round differently in the last bit, so the few distinct step counts are mapped through Python.
     """
-    if step.size and step[0] == step[-1] and np.all(step == step[0]):  # the usual case: one count
+    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # the usual case: one count
         k = float(step[0])
         return np.full(step.shape, 1 - beta1**k), np.full(step.shape, (1 - beta2**k) ** 0.5)
     uniq, inv = np.unique(step, return_inverse=True)
@@ -202,16 +202,39 @@ class RMSprop(Optimizer):
 
 
 def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
-    """The Adam step shared by Adam and AdamW (after their different weight decays)."""
+    """The Adam step shared by Adam and AdamW (after their different weight decays).
+
+    Written with in-place arithmetic on fresh temporaries (never on ``x``, ``g`` or the state, which
+    stay untouched): the same operations in the same order as torch's, so the same bits, with fewer
+    allocations. ``lerp`` with weight 1 − β₁ < 0.5 is ``m + (1 − β₁)(g − m)``.
+    """
     step = state["step"] + 1
-    m = lerp(state["exp_avg"], g, 1 - beta1)
-    v = state["exp_avg_sq"] * beta2 + ((1 - beta2) * g) * g
-    bc1, bc2_sqrt = _bias_corrections(beta1, beta2, step)
-    step_size = lr / bc1
+    w = 1 - beta1
+    if abs(w) < 0.5:
+        m = g - state["exp_avg"]
+        m *= w
+        m += state["exp_avg"]
+    else:
+        m = lerp(state["exp_avg"], g, w)
+    v = state["exp_avg_sq"] * beta2
+    t = g * (1 - beta2)
+    t *= g
+    v += t
+    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # the usual case: one count
+        k = float(step[0])
+        bc1, bc2_sqrt = 1 - beta1**k, (1 - beta2**k) ** 0.5  # Python floats, as torch computes them
+        neg_step = -(lr / bc1)
+    else:
+        bc1a, bc2a = _bias_corrections(beta1, beta2, step)
+        bc2_sqrt, neg_step = bc2a[:, None], (-(lr / bc1a))[:, None]
     vmax = np.maximum(state["max_exp_avg_sq"], v) if amsgrad else state["max_exp_avg_sq"]
-    denom = np.sqrt(vmax if amsgrad else v) / bc2_sqrt[:, None] + eps
-    x = x + ((-step_size)[:, None] * m) / denom
-    return x, {"step": step, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": vmax}
+    denom = np.sqrt(vmax if amsgrad else v)
+    denom /= bc2_sqrt
+    denom += eps
+    u = m * neg_step
+    u /= denom
+    u += x
+    return u, {"step": step, "exp_avg": m, "exp_avg_sq": v, "max_exp_avg_sq": vmax}
 
 
 class Adam(Optimizer):

@@ -69,7 +69,9 @@ class Update(NamedTuple):
     ``x``: the new points ``(N, d)``; ``state``: the new state; ``failed``: ``(N,)`` bool or ``None``,
     rows for which the step could not be taken (their ``x`` is meaningless); ``message``: why;
     ``info``: per-row arrays that explain the step (e.g. ``"lr"`` the step length actually used,
-    ``"tried"`` line-search trials), for overlays.
+    ``"tried"`` line-search trials), for overlays; ``evals``: per-row counts ``"nfev"`` / ``"njev"`` /
+    ``"nhev"`` of the evaluations the step needed, given by optimizers whose evaluations differ between
+    rows (line searches); otherwise the run counts the calls of ``problem`` that evaluate every row.
     """
 
     x: np.ndarray
@@ -77,6 +79,7 @@ class Update(NamedTuple):
     failed: np.ndarray | None = None
     message: str = ""
     info: Mapping[str, np.ndarray] = MappingProxyType({})
+    evals: Mapping[str, np.ndarray] | None = None
 
 
 class Optimizer:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from gdstudio.core.optimizers.base import Curvature, HyperParam, Optimizer, Update, lr_param
-from gdstudio.core.optimizers.line_search import backtracking
+from gdstudio.core.optimizers.line_search import backtracking, trials
 
 #: The curvature condition yᵀs > 0 is tested as yᵀs > CURVATURE_TOL·‖y‖‖s‖ (guards against rounding).
 CURVATURE_TOL = 1e-12
@@ -110,4 +110,5 @@ class BFGS(Optimizer):
         ls = backtracking(problem, x, state["f"], p, slope, hp["lr"], hp["c"], hp["rho"])
         x_new = x + ls.t[:, None] * p
         state = {"B": B, "s": x_new - x, "g": g.copy(), "f": ls.f, "step": step + 1}  # own copy of g
-        return Update(x_new, state, info={"t": ls.t, "tried_t": ls.tried_t, "tried_f": ls.tried_f})
+        return Update(x_new, state, info={"t": ls.t, "tried_t": ls.tried_t, "tried_f": ls.tried_f},
+                      evals={"nfev": trials(ls)})

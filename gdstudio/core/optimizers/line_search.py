@@ -179,6 +179,11 @@ def grid(problem, x, p, t0: float, powers=GRID_POWERS) -> Search:
 METHODS = ("backtracking", "exact", "grid")
 
 
+def trials(s: Search) -> np.ndarray:
+    """Evaluations of f each row's search needed (its trials; backtracking counts up to the accepted one)."""
+    return np.count_nonzero(~np.isnan(s.tried_t), axis=1)
+
+
 class LineSearch(Optimizer):
     r"""Steepest descent whose step length is chosen afresh at every iteration by a line search.
 
@@ -243,4 +248,5 @@ class LineSearch(Optimizer):
         else:
             s = grid(problem, x, p, hp["lr"])
         x_new = x + s.t[:, None] * p
-        return Update(x_new, {"f": s.f}, info={"t": s.t, "tried_t": s.tried_t, "tried_f": s.tried_f})
+        return Update(x_new, {"f": s.f}, info={"t": s.t, "tried_t": s.tried_t, "tried_f": s.tried_f},
+                      evals={"nfev": trials(s)})

@@ -30,12 +30,31 @@ DAMPENING = HyperParam("dampening", 0.0, 0.0, 1.0, symbol="τ",
 
 
 def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
-    """torch's SGD step on rows: returns the new x and the new state."""
+    """torch's SGD step on rows: returns the new x and the new state.
+
+    In-place arithmetic on fresh temporaries only (inputs and state untouched); the same operations in
+    the same order as torch, so the same bits.
+    """
     x, g = apply_weight_decay(x, g, weight_decay)
-    first = (state["step"] == 0)[:, None]
-    buf = np.where(first, g, state["buf"] * momentum + (1 - dampening) * g)
-    d = g + momentum * buf if nesterov else buf
-    return x + (-lr) * d, {"step": state["step"] + 1, "buf": buf}
+    step = state["step"]
+    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # all rows at the same step
+        if step.size and step[0] == 0:
+            buf = g.copy()
+        else:
+            buf = state["buf"] * momentum
+            t = g * (1 - dampening)
+            buf += t
+    else:
+        first = (step == 0)[:, None]
+        buf = np.where(first, g, state["buf"] * momentum + (1 - dampening) * g)
+    if nesterov:
+        d = buf * momentum
+        d += g
+    else:
+        d = buf
+    u = d * (-lr)
+    u += x
+    return u, {"step": step + 1, "buf": buf}
 
 
 class Momentum(Optimizer):

@@ -12,6 +12,7 @@ The list draws a :class:`~gdstudio.gui.run_model.RunModel`; it changes only what
 
 from __future__ import annotations
 
+import html
 
 import numpy as np
 from PySide6.QtCore import QEvent, QSize, Qt, Signal
@@ -196,9 +197,11 @@ class RunList(QWidget):
             it.setText(COL_NAME, e.label)
             it.setCheckState(COL_NAME, Qt.CheckState.Checked if e.visible else Qt.CheckState.Unchecked)
             cfg = e.config
-            it.setToolTip(COL_NAME, f"{e.label}: {cfg.optimizer} "
-                          + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in cfg.hp.items())
-                          + f" on {cfg.objective_spec}, {cfg.epochs:,} epochs")
+            tip = (f"{e.label}: {cfg.optimizer} "
+                   + ", ".join(f"{k}={v:g}" if isinstance(v, float) else f"{k}={v}" for k, v in cfg.hp.items())
+                   + f" on {cfg.objective_spec}, {cfg.epochs:,} epochs")
+            # Qt renders a tooltip that looks like HTML as HTML: a run name such as <img src=...> must stay text
+            it.setToolTip(COL_NAME, "<qt>" + html.escape(tip) + "</qt>")
             it.setText(COL_STATUS, str(e.status))
             it.setToolTip(COL_STATUS, e.message or STATUS_TIPS.get(e.status, str(e.status)))
             if e.status in (Status.DIVERGED, Status.FAILED):
