@@ -20,8 +20,12 @@ from PySide6.QtCore import QCoreApplication, QObject, Qt, QTimer, Signal
 
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import Run, RunConfig, RunResult
-from gdstudio.gui.run_model import RunModel, StepBatch, default_run_name
-from gdstudio.gui.worker import Engine, RunEnded
+from gdstudio.gui.run_model import RunModel, default_run_name
+from gdstudio.gui.worker import Delivered, Engine, RunEnded
+
+
+#: A delivery is acknowledged once the window has not repainted for this many ms.
+SETTLE_MS = 8
 
 
 log = logging.getLogger(__name__)
@@ -64,6 +68,13 @@ class RunController(QObject):
         self._ack_timer.setSingleShot(True)
         self._ack_timer.setInterval(250)
         self._ack_timer.timeout.connect(self._ack)
+        # After a repaint, wait until the window is quiet (pyqtgraph's follow-up repaints, e.g. after an
+        # auto-range, come as further update requests) before letting the worker go on: a repaint while the
+        # worker computes waits for the GIL at each of its Python calls and stalls the window.
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(SETTLE_MS)
+        self._settle.timeout.connect(self._ack)
         app = QCoreApplication.instance()
         if app is not None:  # whatever happens to the window, never leave the thread running at exit
             app.aboutToQuit.connect(self.shutdown)
@@ -108,7 +119,7 @@ class RunController(QObject):
             if r.config.name != name:  # before its first step: the result carries the name
                 r.config = r.config.replace(name=name)
             entry = self.model.add(r.config, r.objective, label=name, color=(colors[i] if colors else None))
-            self.engine.submit(entry.run_id, r)
+            entry.attach(self.engine.submit(entry.run_id, r))  # the model reads the worker's arrays
             ids.append(entry.run_id)
             self.sig_run_started.emit(entry.run_id)
         self.sig_state_changed.emit()
@@ -163,6 +174,7 @@ class RunController(QObject):
             return
         self._closed = True
         self._ack_timer.stop()
+        self._settle.stop()
         try:
             self.engine.sig_ready.disconnect(self._on_ready)
         except (RuntimeError, TypeError):
@@ -177,7 +189,7 @@ class RunController(QObject):
         if self._closed:
             return
         items = self.engine.take()
-        batches = [it for it in items if isinstance(it, StepBatch)]
+        batches = [it for it in items if isinstance(it, Delivered)]
         if batches:
             self.model.add_batches(batches)
             self.sig_progress.emit()
@@ -200,10 +212,11 @@ class RunController(QObject):
     def painted(self) -> None:
         """The window has repainted (call from its UpdateRequest handler): acknowledge the delivery."""
         if self._awaiting_paint:
-            self._ack()
+            self._settle.start()  # (re)start: acknowledge when no repaint follows within SETTLE_MS
 
     def _ack(self) -> None:
         self._awaiting_paint = False
         self._ack_timer.stop()
+        self._settle.stop()
         if not self._closed and self.engine.ack():
             self._on_ready()

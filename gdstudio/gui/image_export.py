@@ -9,6 +9,10 @@
 * the 3D view is an OpenGL picture: :meth:`GLViewWidget.grabFramebuffer` gives its pixels (PNG only);
 * "all views" is the window's central area as on screen (``QWidget.grab``, which includes the GL view).
 
+What this module needs of the window is the :class:`ExportWindow` protocol (its three views, its central
+area, a status bar and a parent for dialogs), not the window's class: the window imports this module, never
+the other way round, and a test can hand it any object with those parts.
+
 Exporters render to memory; the bytes are then written to a temporary file in the target folder that
 replaces the target (so a failure never leaves half a file), and an unwritable place raises ``OSError``
 with the reason, which the window shows.
@@ -19,18 +23,40 @@ from __future__ import annotations
 import logging
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar, QWidget
 
 from gdstudio.core.files import atomic_write
 
 log = logging.getLogger(__name__)
 
-if TYPE_CHECKING:
-    from gdstudio.gui.main_window import MainWindow
+
+class PlotView(Protocol):
+    """A 2D view: its pyqtgraph ``PlotWidget`` (the plot with axes, legend and colour bar)."""
+
+    plot_widget: Any
+
+
+class GLView(Protocol):
+    """The 3D view: its ``GLViewWidget`` (``isValid()``, ``grabFramebuffer()``)."""
+
+    view: Any
+
+
+class ExportWindow(Protocol):
+    """What image export uses of the window (a ``QWidget``: it parents the file and message dialogs)."""
+
+    surface_view: GLView
+    contour_view: PlotView
+    loss_chart: PlotView
+
+    def centralWidget(self) -> QWidget: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
 
 #: view key -> (menu text, formats offered)
 VIEWS = {
@@ -54,11 +80,11 @@ def _png_bytes(image: QImage) -> bytes:
     return bytes(data.data())
 
 
-def _plot_widget(window: "MainWindow", view: str):
+def _plot_widget(window: "ExportWindow", view: str):
     return window.contour_view.plot_widget if view == "contour" else window.loss_chart.plot_widget
 
 
-def render(window: "MainWindow", view: str, fmt: str) -> bytes:
+def render(window: "ExportWindow", view: str, fmt: str) -> bytes:
     """The picture of ``view`` ("all", "3d", "contour", "loss") as PNG or SVG bytes."""
     if view not in VIEWS:
         raise ValueError(f"unknown view {view!r} (valid: {', '.join(VIEWS)})")
@@ -116,7 +142,7 @@ def _qt_svg(widget, title: str) -> bytes:
     return out
 
 
-def export_image(window: "MainWindow", path: str | os.PathLike | None = None, view: str = "all") -> bool:
+def export_image(window: "ExportWindow", path: str | os.PathLike | None = None, view: str = "all") -> bool:
     """Export ``view`` to ``path`` (asked for when None; the format comes from the suffix, PNG by default).
 
     Returns whether the file was written; a failure gives a message box and leaves any file as it was.
@@ -145,4 +171,4 @@ def export_image(window: "MainWindow", path: str | os.PathLike | None = None, vi
     return True
 
 
-__all__ = ["VIEWS", "export_image", "render"]
+__all__ = ["VIEWS", "ExportWindow", "export_image", "render"]

@@ -272,6 +272,11 @@ class MainWindow(QMainWindow):
         """RunResults of the visible runs, in order (partial for runs still going)."""
         return self.controller.results()
 
+    @property
+    def closing(self) -> bool:
+        """True once the window is closing (nothing new starts; a session still being read is dropped)."""
+        return self._closing
+
     # --- commands ----------------------------------------------------------------------------------------
     def run(self) -> list[int]:
         """Run: resume a paused run, otherwise add a new run with the current settings (runs stay until
@@ -299,22 +304,7 @@ class MainWindow(QMainWindow):
         """
         from gdstudio.gui.views.compare import SweepDialog, sweep_configs
 
-        try:
-            base = self.current_config()
-        except ValueError:
-            return []
-        try:
-            if lrs is None:
-                dlg = SweepDialog(base, self)
-                if not dlg.exec():
-                    return []
-                configs, replace = dlg.configs(), dlg.replace
-            else:
-                configs = sweep_configs(base, lrs)
-            return self.start_runs(configs, replace=replace)
-        except ValueError as exc:
-            self.statusBar().showMessage(f"Cannot sweep: {exc}", 8000)
-            return []
+        return self._compare("sweep", SweepDialog, sweep_configs, lrs, replace)
 
     def race(self, entries: Sequence[tuple[str, dict]] | None = None, *, replace: bool = True) -> list[int]:
         """Run ▸ Race optimizers: one run per ``(optimizer, hyperparameters)`` from the panel's start.
@@ -323,21 +313,27 @@ class MainWindow(QMainWindow):
         """
         from gdstudio.gui.views.compare import RaceDialog, race_configs
 
+        return self._compare("race", RaceDialog, race_configs, entries, replace)
+
+    def _compare(self, verb: str, dialog, make_configs, choices, replace: bool) -> list[int]:
+        """The path a sweep and a race share: the panel's config is the base; with ``choices`` None the
+        ``dialog`` (``dialog(base, parent)``, with ``configs()`` and ``replace``) asks, else
+        ``make_configs(base, choices)`` builds the runs; they start next to or instead of the others."""
         try:
             base = self.current_config()
         except ValueError:
             return []
         try:
-            if entries is None:
-                dlg = RaceDialog(base, self)
+            if choices is None:
+                dlg = dialog(base, self)
                 if not dlg.exec():
                     return []
                 configs, replace = dlg.configs(), dlg.replace
             else:
-                configs = race_configs(base, entries)
+                configs = make_configs(base, choices)
             return self.start_runs(configs, replace=replace)
         except ValueError as exc:
-            self.statusBar().showMessage(f"Cannot race: {exc}", 8000)
+            self.statusBar().showMessage(f"Cannot {verb}: {exc}", 8000)
             return []
 
     def remove_runs(self, run_ids: Sequence[int]) -> None:

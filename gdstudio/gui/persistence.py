@@ -7,6 +7,10 @@ hyperparameters of each optimizer used, epochs, the start point, the gradient so
 animation speed and the recent formulas. Restoring never fails: a stored configuration that no longer
 validates (e.g. a formula the parser now refuses) falls back to the first-launch defaults, and the
 settings module already replaces each unreadable key by its default.
+
+What this module needs of the window is the :class:`SettingsWindow` protocol (its geometry and dock
+state, two splitters, the side panel, the speed control, the objective and the settings it keeps), not
+the window's class: the window imports this module, never the other way round.
 """
 
 from __future__ import annotations
@@ -15,9 +19,10 @@ import dataclasses
 import logging
 import math
 import struct
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from PySide6.QtCore import QByteArray
+from PySide6.QtWidgets import QSplitter
 
 from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core.runs import RunConfig
@@ -25,16 +30,44 @@ from gdstudio.gui import defaults
 from gdstudio.gui import settings as app_settings
 
 if TYPE_CHECKING:
-    from gdstudio.gui.main_window import MainWindow
+    from gdstudio.core.objectives import Objective
+    from gdstudio.gui.actions import SpeedControl
+    from gdstudio.gui.views.side_panel import SidePanel
 
 log = logging.getLogger(__name__)
 
 
-def _splitters(window: "MainWindow"):
+class _SpeedActions(Protocol):
+    speed: "SpeedControl"
+
+
+class SettingsWindow(Protocol):
+    """What the settings are taken from and given back to (a ``QMainWindow`` with these parts)."""
+
+    top_splitter: QSplitter
+    central_splitter: QSplitter
+    side_panel: "SidePanel"
+    actions: _SpeedActions
+    objective: "Objective | None"
+    #: the settings kept while the window lives (:func:`remember_hyperparams` updates them)
+    settings: app_settings.Settings
+
+    def saveGeometry(self) -> QByteArray: ...
+
+    def saveState(self, version: int = 0) -> QByteArray: ...
+
+    def restoreGeometry(self, geometry: QByteArray) -> bool: ...
+
+    def restoreState(self, state: QByteArray, version: int = 0) -> bool: ...
+
+    def set_objective(self, objective: "Objective") -> None: ...
+
+
+def _splitters(window: "SettingsWindow"):
     return [window.top_splitter, window.central_splitter]
 
 
-def pack_splitters(window: "MainWindow") -> bytes:
+def pack_splitters(window: "SettingsWindow") -> bytes:
     """The splitters' states, each prefixed by its length (4 bytes, big-endian)."""
     out = b""
     for sp in _splitters(window):
@@ -43,7 +76,7 @@ def pack_splitters(window: "MainWindow") -> bytes:
     return out
 
 
-def unpack_splitters(window: "MainWindow", blob: bytes) -> None:
+def unpack_splitters(window: "SettingsWindow", blob: bytes) -> None:
     """Restore what :func:`pack_splitters` wrote; a truncated or mangled blob restores what it can."""
     pos = 0
     for sp in _splitters(window):
@@ -57,7 +90,7 @@ def unpack_splitters(window: "MainWindow", blob: bytes) -> None:
         pos += 4 + n
 
 
-def capture(window: "MainWindow", base: app_settings.Settings) -> app_settings.Settings:
+def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settings.Settings:
     """``base`` updated with what the window shows now."""
     panel = window.side_panel
     values: dict = dict(
@@ -105,7 +138,7 @@ def config_from_settings(s: app_settings.Settings) -> RunConfig | None:
         return None
 
 
-def restore(window: "MainWindow", s: app_settings.Settings) -> None:
+def restore(window: "SettingsWindow", s: app_settings.Settings) -> None:
     """Give the window what the settings remember (geometry and layout first, then the controls)."""
     if s.window_geometry:
         window.restoreGeometry(QByteArray(s.window_geometry))
@@ -127,7 +160,7 @@ def restore(window: "MainWindow", s: app_settings.Settings) -> None:
     window.actions.speed.set_speed(math.inf if s.speed >= app_settings.SPEED_RANGE[1] else s.speed)
 
 
-def remember_hyperparams(window: "MainWindow") -> None:
+def remember_hyperparams(window: "SettingsWindow") -> None:
     """Keep each optimizer's last hyperparameters in ``window.settings`` while the window lives, and give them
     back when that optimizer is chosen again (windows with a settings store)."""
     from gdstudio.core.optimizers import optimizer_class
@@ -153,5 +186,5 @@ def remember_hyperparams(window: "MainWindow") -> None:
     panel.optimizer_combo.currentIndexChanged.connect(on_optimizer)
 
 
-__all__ = ["capture", "config_from_settings", "pack_splitters", "remember_hyperparams", "restore",
+__all__ = ["SettingsWindow", "capture", "config_from_settings", "pack_splitters", "remember_hyperparams", "restore",
            "unpack_splitters"]

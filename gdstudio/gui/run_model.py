@@ -3,7 +3,8 @@
 A :class:`RunModel` holds a list of :class:`RunEntry` objects, one per run the user started (runs stay until
 removed; a learning-rate sweep or a race adds several at once). Each entry keeps its immutable
 :class:`~gdstudio.core.runs.RunConfig`, an id, a colour, a visible flag, its status and every step
-delivered so far (compact growing arrays, never decimated), plus the core's final
+delivered so far (never decimated: views of the worker's :class:`~gdstudio.core.history.History`, the
+compact arrays the worker writes, up to the row count delivered), plus the core's final
 :class:`~gdstudio.core.runs.RunResult` once the run has ended.
 
 The model lives in the GUI thread. The worker never touches it: batches arrive through
@@ -22,6 +23,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QColor
 
+from gdstudio.core.history import History
 from gdstudio.core.objectives import Objective
 from gdstudio.core.runs import RunConfig, RunResult, Status
 from gdstudio.gui.theme import RUN_COLORS, run_color
@@ -38,36 +40,10 @@ def default_run_name(config: RunConfig) -> str:
     return f"{name} ε={lr:g}" if isinstance(lr, (int, float)) else name
 
 
-class GrowingArray:
-    """An append-only array with amortised O(1) appends of row blocks (capacity doubles)."""
-
-    def __init__(self, row_shape: tuple[int, ...], dtype=float, fill=np.nan):
-        self._buf = np.full((64,) + tuple(row_shape), fill, dtype=dtype)
-        self._n = 0
-        self._fill = fill
-
-    def extend(self, rows: np.ndarray) -> None:
-        rows = np.asarray(rows, dtype=self._buf.dtype)
-        need = self._n + len(rows)
-        if need > len(self._buf):
-            cap = max(need, 2 * len(self._buf))
-            new = np.full((cap,) + self._buf.shape[1:], self._fill, dtype=self._buf.dtype)
-            new[: self._n] = self._buf[: self._n]
-            self._buf = new
-        self._buf[self._n:need] = rows
-        self._n = need
-
-    def view(self) -> np.ndarray:
-        """The rows so far (a view: do not keep it across appends)."""
-        return self._buf[: self._n]
-
-    def __len__(self) -> int:
-        return self._n
-
-
 @dataclass
 class StepBatch:
-    """Consecutive steps of one run, stacked (built in the worker, owned copies).
+    """Consecutive steps of one run, stacked, to append to an entry's own history (previews and tests; the
+    window's worker writes the run's History itself and delivers row counts).
 
     ``k`` (B,), ``x`` (B, N, d), ``loss`` (B, N), ``grad`` (B, N, d), ``recorded`` (B, N), ``ended`` (B, N).
     """
@@ -88,9 +64,11 @@ class StepBatch:
 class RunEntry:
     """One run as the window knows it.
 
-    ``x`` (K, N, d), ``loss`` (K, N) and ``grad_norm`` (K, N) hold every step delivered so far; a row a
-    start did not record (it had ended, or diverged at that step) is NaN, so drawing with
-    ``connect="finite"`` stops the path there.
+    ``x`` (K, N, d), ``loss`` (K, N) and ``grad`` (K, N, d) hold every step delivered so far (row k is step k);
+    a row a start did not record (it had ended, or diverged at that step) is NaN, so drawing with
+    ``connect="finite"`` stops the path there. They are views of the run's :class:`History` (the worker's
+    arrays, attached by the controller; or the entry's own, filled by :meth:`add_batch`): valid until the next
+    delivery, never copies.
     """
 
     run_id: int
@@ -103,17 +81,14 @@ class RunEntry:
     result: RunResult | None = None
     error: str = ""
     label: str = ""
-    _x: GrowingArray = field(init=False, repr=False)
-    _loss: GrowingArray = field(init=False, repr=False)
-    _gnorm: GrowingArray = field(init=False, repr=False)
-    _k: GrowingArray = field(init=False, repr=False)
+    history: History = field(init=False, repr=False)
+    _n: int = field(init=False, repr=False, default=0)
+    _last_ok: np.ndarray = field(init=False, repr=False)  # per start: last row with a finite loss (−1: none)
+    _scanned: int = field(init=False, repr=False, default=0)  # rows looked at for _last_ok
 
     def __post_init__(self):
-        n, d = len(self.config.starts), self.objective.dim
-        self._x = GrowingArray((n, d))
-        self._loss = GrowingArray((n,))
-        self._gnorm = GrowingArray((n,))
-        self._k = GrowingArray((), dtype=np.int64, fill=0)
+        self.history = History(len(self.config.starts), self.objective.dim)
+        self._last_ok = np.full(len(self.config.starts), -1, dtype=np.int64)
         if not self.label:
             self.label = default_run_name(self.config)
 
@@ -122,55 +97,72 @@ class RunEntry:
     def n_starts(self) -> int:
         return len(self.config.starts)
 
+    def attach(self, history: History) -> None:
+        """Read steps from ``history`` (the worker's), up to the counts :meth:`deliver` gives."""
+        self.history = history
+        self._n = self._scanned = 0
+        self._last_ok[:] = -1
+
+    def deliver(self, n: int) -> None:
+        """Rows ``0..n`` of the history are ready."""
+        self._n = max(self._n, min(int(n), len(self.history)))
+
     @property
     def steps(self) -> np.ndarray:
-        """Step numbers k of the rows delivered (0, 1, 2...)."""
-        return self._k.view()
+        """Step numbers k of the rows delivered (0, 1, 2...: row k is step k)."""
+        return np.arange(self._n)
 
     @property
     def x(self) -> np.ndarray:
-        return self._x.view()
+        return self.history.rows(self._n)["x"]
 
     @property
     def loss(self) -> np.ndarray:
-        return self._loss.view()
+        return self.history.rows(self._n)["loss"]
+
+    @property
+    def grad(self) -> np.ndarray:
+        return self.history.rows(self._n)["grad"]
 
     @property
     def grad_norm(self) -> np.ndarray:
-        return self._gnorm.view()
+        """‖∇f‖ of every row (computed on demand: O(K); the status bar uses :meth:`current`)."""
+        with np.errstate(invalid="ignore", over="ignore"):
+            return np.linalg.norm(self.grad, axis=-1)
 
     def __len__(self) -> int:
-        return len(self._k)
+        return self._n
 
     @property
     def last_k(self) -> int:
         """The last step with a recorded row (−1 before any)."""
-        return int(self._k.view()[-1]) if len(self._k) else -1
+        return self._n - 1
 
     def current(self, start: int = 0) -> tuple[np.ndarray, float, float] | None:
         """(point, loss, ‖∇f‖) of the last recorded row of ``start``, or None."""
         if not len(self):
             return None
-        col = self.loss[:, start]
-        if np.isfinite(col[-1]):  # the common case, O(1): no scan of a million-row column per frame
-            i = len(col) - 1
-        else:
-            ok = np.flatnonzero(np.isfinite(col))
-            if not ok.size:
-                return None
-            i = ok[-1]
-        return self.x[i, start], float(self.loss[i, start]), float(self.grad_norm[i, start])
+        if self._scanned < self._n:  # look at the new rows only: O(rows delivered since the last call)
+            new = np.isfinite(self.history.rows(self._n)["loss"][self._scanned:])
+            hit = new.any(axis=0)
+            last = len(new) - 1 - np.argmax(new[::-1], axis=0)
+            self._last_ok = np.where(hit, self._scanned + last, self._last_ok)
+            self._scanned = self._n
+        i = int(self._last_ok[start])
+        if i < 0:
+            return None
+        g = self.grad[i, start]
+        with np.errstate(invalid="ignore", over="ignore"):
+            gn = float(np.linalg.norm(g))
+        return self.x[i, start], float(self.loss[i, start]), gn
 
     def add_batch(self, batch: StepBatch) -> None:
-        rec = batch.recorded
-        x = np.where(rec[..., None], batch.x, np.nan)
-        loss = np.where(rec, batch.loss, np.nan)
-        with np.errstate(invalid="ignore", over="ignore"):
-            gnorm = np.where(rec, np.linalg.norm(batch.grad, axis=-1), np.nan)
-        self._x.extend(x)
-        self._loss.extend(loss)
-        self._gnorm.extend(gnorm)
-        self._k.extend(batch.k)
+        """Append a batch of steps to the entry's own history (previews and tests; the window's worker
+        writes the history directly)."""
+        h = self.history
+        for j in range(len(batch)):
+            h.add_row(batch.x[j], batch.loss[j], batch.grad[j], batch.recorded[j], batch.ended[j])
+        self.deliver(h.publish())
 
     @property
     def running(self) -> bool:
@@ -303,14 +295,21 @@ class RunModel(QObject):
             e.visible = visible
             self.sig_visibility.emit(run_id)
 
-    def add_batches(self, batches: list[StepBatch]) -> list[int]:
-        """Append batches to their runs (batches of unknown runs are stale and dropped)."""
+    def add_batches(self, batches: list) -> list[int]:
+        """Append batches to their runs (batches of unknown runs are stale and dropped).
+
+        A batch is a :class:`StepBatch` (steps to append) or anything with ``run_id`` and ``n`` (the worker's
+        :class:`~gdstudio.gui.worker.Delivered`: rows ``0..n`` of the run's attached history are ready).
+        """
         touched: list[int] = []
         for b in batches:
             e = self._entries.get(b.run_id)
             if e is None:
                 continue
-            e.add_batch(b)
+            if isinstance(b, StepBatch):
+                e.add_batch(b)
+            else:
+                e.deliver(b.n)
             if b.run_id not in touched:
                 touched.append(b.run_id)
         if touched:

@@ -122,6 +122,7 @@ class SeeWhy(QObject):
         self.picture = None
         self.contour.show_step(None)
         self.surface.show_step(None)
+        self.window.contour_view.set_pinned(None)
         self.inspector.show_message("Select a step: drag the timeline, or click a point of a path on the contour map.")
         self.sig_picture.emit(None)
 
@@ -218,6 +219,8 @@ class SeeWhy(QObject):
             self.inspector.show_message(f"Step {self.k} cannot be explained: {exc}")
             return
         self.picture = pic
+        # the contour map draws the selected step's point and its neighbours exactly (not decimated away)
+        self.window.contour_view.set_pinned(e.run_id, self.start, self.k)
         self.contour.show_step(pic)
         self.surface.show_step(pic)
         self.inspector.show_picture(pic)

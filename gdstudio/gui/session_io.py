@@ -16,24 +16,58 @@ module only maps the window to a :class:`~gdstudio.core.session.Session` and bac
 Reading and checking (which compiles the file's formulas with SymPy) happen in a background thread
 (:func:`gdstudio.gui.background.run_off_thread`): the window keeps repainting meanwhile, and quitting does
 not wait for it.
+
+What this module needs of the window is the :class:`SessionWindow` protocol (the objective, the run model
+and controller, the side panel, the Pause action and the status bar), not the window's class: the window
+imports this module, never the other way round.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from PySide6.QtWidgets import QFileDialog, QMessageBox
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QFileDialog, QMessageBox, QStatusBar
 
 from gdstudio.core import session as sessions
 from gdstudio.core.objectives import EXPR_PREFIX, Objective, get_objective
 from gdstudio.core.runs import RunConfig
 
 if TYPE_CHECKING:
-    from gdstudio.gui.main_window import MainWindow
+    from gdstudio.gui.controller import RunController
+    from gdstudio.gui.run_model import RunModel
+    from gdstudio.gui.views.side_panel import SidePanel
 
 FILE_FILTER = f"gdstudio sessions (*{sessions.SUFFIX});;All files (*)"
+
+
+class _PauseAction(Protocol):
+    pause: QAction
+
+
+class SessionWindow(Protocol):
+    """What a session is taken from and shown in (a ``QWidget``: it parents the file and message dialogs)."""
+
+    objective: Objective | None
+    model: "RunModel"
+    controller: "RunController"
+    side_panel: "SidePanel"
+    actions: _PauseAction
+
+    @property
+    def closing(self) -> bool:
+        """True once the window is closing: a session read meanwhile is not shown."""
+        ...
+
+    def set_objective(self, objective: Objective) -> None: ...
+
+    def statusBar(self) -> QStatusBar: ...
+
+
+#: id() of the windows opening a session now (one at a time per window)
+_opening: set[int] = set()
 
 
 def objective_with_title(spec: str, params: dict, title: str = "") -> Objective:
@@ -49,7 +83,7 @@ def _title(objective: Objective | None) -> str:
     return objective.title if objective.title != objective.formula else ""
 
 
-def session_from_window(window: "MainWindow") -> sessions.Session:
+def session_from_window(window: "SessionWindow") -> sessions.Session:
     """What the window shows, as a Session (runs in the model's order)."""
     obj = window.objective
     runs = tuple(sessions.SessionRun(e.config.replace(name=e.label) if e.label else e.config, e.color.name(),
@@ -69,7 +103,7 @@ def session_from_window(window: "MainWindow") -> sessions.Session:
     return sessions.Session(obj.spec(), dict(obj.params), runs, view)
 
 
-def save_session(window: "MainWindow", path: str | os.PathLike | None = None) -> bool:
+def save_session(window: "SessionWindow", path: str | os.PathLike | None = None) -> bool:
     """Write the window's session to ``path`` (asked for when None); a failure gives a message box."""
     if path is None:
         path, _ = QFileDialog.getSaveFileName(window, "Save session", "session" + sessions.SUFFIX, FILE_FILTER)
@@ -145,7 +179,7 @@ def _load_and_prepare(path):
     return session, _prepare(session)
 
 
-def apply_session(window: "MainWindow", session: sessions.Session) -> list[int]:
+def apply_session(window: "SessionWindow", session: sessions.Session) -> list[int]:
     """Show ``session`` in ``window``: objective, panel, and every run started again. Raises SessionError
     (with the window unchanged) if the session does not fit. The checks run off the GUI thread."""
     from gdstudio.gui.background import run_off_thread
@@ -161,7 +195,7 @@ def _apply_model_part(window: "MainWindow", session: sessions.Session) -> None:
         window.model_mode.apply_session_view(session.view["model"])
 
 
-def _apply_prepared(window: "MainWindow", prepared) -> list[int]:
+def _apply_prepared(window: "SessionWindow", prepared) -> list[int]:
     obj, panel, configs, names, colours, visible = prepared
     window.controller.reset()
     if panel is not None:
@@ -181,7 +215,7 @@ def _apply_prepared(window: "MainWindow", prepared) -> list[int]:
     return ids
 
 
-def open_session(window: "MainWindow", path: str | os.PathLike | None = None) -> bool:
+def open_session(window: "SessionWindow", path: str | os.PathLike | None = None) -> bool:
     """Read ``path`` (asked for when None) and show it; a bad file gives a message box and changes nothing."""
     from gdstudio.gui.background import Abandoned, run_off_thread
 
@@ -189,10 +223,10 @@ def open_session(window: "MainWindow", path: str | os.PathLike | None = None) ->
         path, _ = QFileDialog.getOpenFileName(window, "Open session", "", FILE_FILTER)
         if not path:
             return False
-    if getattr(window, "_opening_session", False):
+    if id(window) in _opening:
         window.statusBar().showMessage("Still opening the previous session…", 4000)
         return False
-    window._opening_session = True
+    _opening.add(id(window))
     window.statusBar().showMessage(f"Opening {path}…")
     try:
         try:
@@ -200,8 +234,8 @@ def open_session(window: "MainWindow", path: str | os.PathLike | None = None) ->
         except Abandoned:
             return False
         finally:
-            window._opening_session = False
-        if getattr(window, "_closing", False):
+            _opening.discard(id(window))
+        if window.closing:
             return False  # closed while the file was read: nothing to show it in
         _apply_model_part(window, session)
         n = len(_apply_prepared(window, prepared))
@@ -217,5 +251,5 @@ def open_session(window: "MainWindow", path: str | os.PathLike | None = None) ->
     return True
 
 
-__all__ = ["FILE_FILTER", "apply_session", "objective_with_title", "open_session", "save_session",
+__all__ = ["FILE_FILTER", "SessionWindow", "apply_session", "objective_with_title", "open_session", "save_session",
            "session_from_window"]

@@ -9,12 +9,15 @@ Lifecycle and hand-over, following superqt's thread workers and Orange's concurr
 * There is no event loop in the worker while it loops, so it checks its flags (stop, pause, single-step
   requests, cancelled runs) on every tick, under one condition variable; waiting (paused, idle, or
   pacing at N steps per second) is a ``Condition.wait`` that any request wakes at once.
-* Every step goes into the run's :class:`~gdstudio.core.runs.Recorder` (the same one :func:`~gdstudio.core.runs.run`
-  uses, so an export holds the same rows as ``gdstudio run``) and into a pending list.
-* At most once per frame (``FRAME_S``), pending steps are stacked into :class:`~gdstudio.gui.run_model.StepBatch`
-  records (owned arrays: the core's Step arrays are already copies, ``np.stack`` copies again) and put in an
-  outbox. ``sig_ready`` is emitted only when the previous notification has been consumed, so a slow GUI
-  never builds a queue of events: it drains everything delivered so far in one go (:meth:`take`).
+* Every step goes straight into the run's :class:`~gdstudio.core.history.History` (compact arrays, 42 bytes per
+  step for one 2-D start; its :meth:`~gdstudio.core.history.History.result` holds the same rows as the core's
+  ``Recorder``, so an export holds the same rows as ``gdstudio run``). The window's model reads the same
+  arrays (views, no copies): the worker never hands over step data, only how many rows are ready.
+* At most once per frame (``FRAME_S``, or as long as the GUI needed to draw the last one, see
+  :meth:`Engine._wait_for_ack`), and at most :data:`MAX_BATCH` steps, the rows written so far are published
+  and a :class:`Delivered` record (run id, row count) goes in an outbox. ``sig_ready`` is emitted only when the
+  previous notification has been consumed, so a slow GUI never builds a queue of events: it drains everything
+  delivered so far in one go (:meth:`take`).
 * Batches carry the run id they belong to; the GUI drops batches of runs it no longer knows (stale after
   Reset). Nothing in this module touches a widget.
 * :meth:`stop` ends the loop within one step; the owner then calls ``wait()``.
@@ -29,14 +32,32 @@ import traceback
 from collections import deque
 from dataclasses import dataclass, field
 
-import numpy as np
 from PySide6.QtCore import QThread, Signal
 
-from gdstudio.core.runs import Recorder, Run, RunResult, Step
-from gdstudio.gui.run_model import StepBatch
+from gdstudio.core.history import History
+from gdstudio.core.runs import Run, RunResult
 
 #: Minimum time between two deliveries to the GUI (one frame at 60 Hz).
 FRAME_S = 1 / 60
+#: The most time the worker computes between two deliveries (when the GUI is slow to draw). While the worker
+#: computes, the window still handles its events (the worker yields the GIL every switch interval, 5 ms): the
+#: longest wait for a click is one frame's drawing, whatever this is.
+MAX_COMPUTE_S = 0.3
+#: The worker computes this many times as long as the GUI took to draw the last delivery (so a run at max
+#: speed gets about COMPUTE_SHARE / (COMPUTE_SHARE + 1) of the time; the window redraws a few times a second
+#: when drawing is slow, up to 60 times when it is fast).
+COMPUTE_SHARE = 3.0
+#: The most steps (per run) in one delivery: also the most steps a run can make after Pause is pressed
+#: (the steps computed before the request arrives are shown, then the run waits).
+MAX_BATCH = 8192
+
+
+@dataclass
+class Delivered:
+    """Rows ``0..n`` of a run's :class:`~gdstudio.core.history.History` are written and may be read."""
+
+    run_id: int
+    n: int
 
 
 @dataclass
@@ -52,27 +73,18 @@ class RunEnded:
 class _Job:
     run_id: int
     run: Run
-    recorder: Recorder = field(init=False)
-    pending: list = field(default_factory=list)
+    history: History = field(init=False)
     done: bool = False
     error: str = ""
 
     def __post_init__(self):
-        self.recorder = Recorder(self.run)
+        self.history = History.for_run(self.run)
         self.it = iter(self.run)
 
-
-def stack_steps(run_id: int, steps: list[Step]) -> StepBatch:
-    """Stack consecutive steps of one run into a batch of owned arrays."""
-    return StepBatch(
-        run_id,
-        np.array([s.k for s in steps], dtype=np.int64),
-        np.stack([s.x for s in steps]),
-        np.stack([s.loss for s in steps]),
-        np.stack([s.grad for s in steps]),
-        np.stack([s.recorded for s in steps]),
-        np.stack([s.ended for s in steps]),
-    )
+    @property
+    def pending(self) -> int:
+        """Rows written and not yet delivered."""
+        return len(self.history) - self.history.published
 
 
 class Engine(QThread):
@@ -82,7 +94,7 @@ class Engine(QThread):
     :meth:`set_speed`) are queued commands that the loop applies before its next tick; :meth:`stop` is a
     flag. The loop holds no lock while it steps: a lock taken on every tick starves the GUI thread (the
     worker releases and re-takes it before a waiting thread wakes up), so the GUI would stall for seconds.
-    The only shared lock guards the recorders and is taken once per delivery (:meth:`snapshot`).
+    The only shared lock guards the table of jobs and is taken once per delivery (:meth:`snapshot`).
 
     ``sig_ready`` is emitted from the worker thread; connect it to a GUI-thread slot (queued) that calls
     :meth:`take`.
@@ -96,7 +108,7 @@ class Engine(QThread):
         self._wake = threading.Condition()  # only for sleeping and waking up; never held while stepping
         self._commands: deque = deque()  # GUI -> worker (deque appends and pops are thread-safe)
         self._outbox: deque = deque()  # worker -> GUI
-        self._rec_lock = threading.Lock()  # guards Recorder contents (worker adds once per delivery)
+        self._rec_lock = threading.Lock()  # guards the table of jobs (taken once per delivery)
         self._stop = False
         self._notified = False
         # GUI-side view of the state (written by the GUI thread only)
@@ -117,10 +129,15 @@ class Engine(QThread):
         with self._wake:
             self._wake.notify_all()
 
-    def submit(self, run_id: int, run: Run) -> None:
-        """Add a run (already validated: ``Run(config)`` raised in the GUI thread if the config is bad)."""
+    def submit(self, run_id: int, run: Run) -> History:
+        """Add a run (already validated: ``Run(config)`` raised in the GUI thread if the config is bad).
+
+        Returns the History the worker fills: read it up to the row counts :meth:`take` delivers.
+        """
         self._live.add(run_id)
-        self._send("submit", run_id, _Job(run_id, run))
+        job = _Job(run_id, run)
+        self._send("submit", run_id, job)
+        return job.history
 
     def cancel(self, run_ids=None) -> None:
         """Drop runs (all when ``None``): they stop before their next step and deliver nothing more.
@@ -162,10 +179,10 @@ class Engine(QThread):
         """A partial RunResult of a run still going: every step delivered so far. None if unknown."""
         with self._rec_lock:
             job = self._jobs.get(run_id)
-            return None if job is None or not len(job.recorder) else job.recorder.result()
+            return None if job is None or not job.history.published else job.history.result(job.run)
 
     def take(self) -> list:
-        """Everything delivered since the last call: StepBatch and RunEnded records, in order.
+        """Everything delivered since the last call: Delivered and RunEnded records, in order.
 
         Call :meth:`ack` once the delivery is drawn: until then the worker computes at most one frame
         ahead and then waits, so the GUI thread draws without competing for the GIL.
@@ -226,13 +243,10 @@ class Engine(QThread):
         with self._rec_lock:
             for job in list(self._jobs.values()):
                 if job.pending:
-                    for step in job.pending:
-                        job.recorder.add(step)
-                    self._outbox.append(stack_steps(job.run_id, job.pending))
-                    job.pending = []
+                    self._outbox.append(Delivered(job.run_id, job.history.publish()))
                     delivered = True
                 if job.done:
-                    result = job.recorder.result() if len(job.recorder) else None
+                    result = job.history.result(job.run) if job.history.published else None
                     self._outbox.append(RunEnded(job.run_id, result, job.error))
                     del self._jobs[job.run_id]
                     delivered = True
@@ -247,20 +261,21 @@ class Engine(QThread):
                 self._wake.wait(timeout)
 
     def _wait_for_ack(self) -> None:
-        """Block (releasing the GIL) while the GUI has not drawn the previous delivery.
+        """Block (releasing the GIL) while the GUI has not drawn the last delivery.
 
         Why: Python code in the GUI thread (pyqtgraph's painting) releases and re-takes the GIL around
-        every Qt call; with a busy worker each re-take waits for a GIL switch, and a frame of a few
-        hundred calls took seconds (measured: 1.3 s median between 10 ms timer ticks). A worker that
-        waits while the GUI draws keeps the window responsive; it still computes a full frame of steps
-        per delivery.
+        every Qt call; with a busy worker each re-take waits for a GIL switch (and, on a loaded machine, for
+        the scheduler), and a frame of a few hundred calls took seconds (measured: 1.3 s median between 10 ms
+        timer ticks). So the worker does not compute while the GUI draws: it delivers, waits for the ack,
+        then computes the next batch while the GUI is idle (the GUI still handles events then: a Python slot
+        waits at most one GIL switch interval, 5 ms).
         """
         t0 = time.monotonic()
         with self._wake:
             while self._notified and not self._commands and not self._stop:
                 self._wake.wait(0.25)
-        # Compute about as long as the GUI needed to draw (share the time), within [one frame, 0.1 s].
-        self._compute_s = min(max(FRAME_S, 0.8 * (time.monotonic() - t0)), 0.05)
+        # Compute COMPUTE_SHARE times as long as the GUI needed to draw, within [one frame, MAX_COMPUTE_S].
+        self._compute_s = min(max(FRAME_S, COMPUTE_SHARE * (time.monotonic() - t0)), MAX_COMPUTE_S)
 
     def run(self) -> None:
         next_tick = time.monotonic()
@@ -287,9 +302,11 @@ class Engine(QThread):
                 # Do not try to catch up after a pause or a slow frame.
                 next_tick = max(next_tick + 1.0 / self._w_speed, time.monotonic() - 0.05)
             any_end = False
+            full = False
             for job in jobs:
                 try:
-                    job.pending.append(next(job.it))
+                    job.history.add(next(job.it))
+                    full = full or job.pending >= MAX_BATCH
                 except StopIteration:
                     job.done = any_end = True
                 except Exception as exc:  # a custom objective may raise anything: report, never crash
@@ -298,6 +315,8 @@ class Engine(QThread):
                     job.done = any_end = True
             if single or any_end:
                 self._flush()
-            elif time.monotonic() - self._last_flush >= self._compute_s:
-                self._wait_for_ack()
+            elif full or time.monotonic() - self._last_flush >= self._compute_s:
+                # Deliver, then wait while the GUI draws it: drawing and computing take turns (see _wait_for_ack).
                 self._flush()
+                self._wait_for_ack()
+                self._last_flush = time.monotonic()  # the next batch's computing starts now

@@ -11,6 +11,7 @@ from PySide6.QtTest import QTest
 from gdstudio.core.export import read_csv
 from gdstudio.core.runs import RunConfig, Status, run
 from gdstudio.gui.run_model import RunModel, StepBatch
+from gdstudio.gui.worker import Delivered
 from gdstudio.gui.views.run_list import COL_LOSS, COL_NAME, COL_REMOVE, COL_STATUS, RunList
 
 pytestmark = pytest.mark.gui
@@ -142,7 +143,7 @@ def test_removing_a_run_still_going_stops_it(window, qtbot, monkeypatch):
     assert slow not in window.model and not window.controller.busy and engine.active_ids() == []
     others = [e.run_id for e in window.model]
     # A batch of the removed run still on its way (sent before the worker saw the cancel) arrives: dropped.
-    stale = next(it for it in delivered if isinstance(it, StepBatch) and it.run_id == slow)
+    stale = next(it for it in delivered if isinstance(it, Delivered) and it.run_id == slow)
     engine._outbox.append(stale)
     engine.sig_ready.emit()
     qtbot.waitUntil(lambda: not engine._outbox, timeout=5000)

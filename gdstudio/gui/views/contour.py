@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import QRectF, Qt, Signal
+from PySide6.QtCore import QRectF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout, QWidget
 
+from gdstudio.core.decimate import PathDecimator, with_gaps
 from gdstudio.gui import theme
 from gdstudio.gui.isolines import isoline_paths
 from gdstudio.gui.run_model import RunEntry, RunModel
@@ -19,37 +20,48 @@ from gdstudio.gui.views.run_layers import RunLayers
 from gdstudio.gui.views.colorbar import install_height_ticks
 from gdstudio.gui.surface_data import SurfaceData
 
-#: Paths longer than this are drawn with a stride (drawing only; the data keep every step).
-MAX_DRAWN_POINTS = 6000
 #: Pixels above the map for the top tick label (the map touches the top of its view box).
 TOP_MARGIN = 9
-#: Show a dot on every step while the path has at most this many points.
+#: Show a dot on every step while the path has at most this many points (all of them are drawn then).
 MAX_SYMBOLS = 1500
+#: After a zoom, pan or resize, the paths are decimated again for the new view this many ms after the last change.
+REFINE_MS = 120
 
 
-def drawing_indices(n: int, limit: int = MAX_DRAWN_POINTS) -> np.ndarray | slice:
-    """Indices of the rows to *draw* for an n-row path: all, or a stride that keeps the first and last."""
-    if n <= limit:
-        return slice(None)
-    stride = int(np.ceil(n / limit))
-    idx = np.arange(0, n, stride)
-    if idx[-1] != n - 1:
-        idx = np.append(idx, n - 1)
-    return idx
+def decimated_path(entry: RunEntry, decimators: list[PathDecimator], pinned: dict[int, int] | None = None
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """All starts' decimated paths of a run as one polyline, separated by NaN (draw with connect='finite').
 
-
-def path_xy(entry: RunEntry) -> tuple[np.ndarray, np.ndarray]:
-    """All starts' paths of a run as one polyline, separated by NaN (draw with connect='finite')."""
+    ``decimators[i]`` (one per start) is brought up to date with the new rows only; a path of at most
+    :data:`MAX_SYMBOLS` rows is drawn whole (a dot on every step). ``pinned`` {start: k}:
+    rows k − 1, k, k + 1 are drawn too, so a selected step's point lies on the drawn path exactly.
+    """
     x = entry.x
     if not len(x):
         return np.empty(0), np.empty(0)
-    idx = drawing_indices(len(x))
-    x = x[idx]
-    if entry.n_starts == 1:
-        return x[:, 0, 0], x[:, 0, 1]
-    sep = np.full((1, entry.n_starts, x.shape[-1]), np.nan)
-    x = np.concatenate([x, sep], axis=0)  # (K+1, N, d)
-    return x[:, :, 0].T.ravel(), x[:, :, 1].T.ravel()
+    xs, ys = [], []
+    for i, dec in enumerate(decimators):
+        col = x[:, i, :2]
+        dec.extend(col)
+        if len(x) <= MAX_SYMBOLS:
+            idx, gaps = np.arange(len(x)), np.zeros(len(x), dtype=bool)
+        else:
+            idx, gaps = dec.indices(), dec.gaps()
+        k = (pinned or {}).get(i)
+        if k is not None and 0 <= k < len(x):
+            extra = np.arange(max(k - 1, 0), min(k + 2, len(x)))
+            pos = np.searchsorted(idx, extra)
+            new = (pos >= len(idx)) | (idx[np.minimum(pos, len(idx) - 1)] != extra)
+            idx = np.insert(idx, pos[new], extra[new])
+            gaps = np.insert(gaps, pos[new], False)
+        pts = col[idx]
+        px, py = with_gaps(idx, gaps, pts[:, 0], pts[:, 1])
+        if i:
+            xs.append([np.nan])
+            ys.append([np.nan])
+        xs.append(px)
+        ys.append(py)
+    return np.concatenate(xs), np.concatenate(ys)
 
 
 def leave_map(xs: np.ndarray, ys: np.ndarray, domain, margin: float = 0.1) -> tuple[np.ndarray, np.ndarray]:
@@ -82,6 +94,7 @@ class _RunItems:
                                         brush=pg.mkBrush(0, 0, 0, 90))
         self.now = pg.ScatterPlotItem(symbol="o", size=13, pen=pg.mkPen("k", width=1.5), brush=pg.mkBrush(color))
         self.items = (self.halo, self.path, self.start, self.now)
+        self.decimators: list[PathDecimator] = []
         for z, it in zip((10, 11, 12, 13), self.items):
             it.setZValue(z)
             plot.addItem(it)
@@ -137,9 +150,69 @@ class ContourView(RunLayers, QWidget):
         lay.addWidget(self.plot_widget)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
         self.setToolTip("Loss contours. Click to start a run from that point; drag to pan, wheel to zoom.")
+        self._pinned: dict[int, dict[int, int]] = {}  # run id -> {start: k} drawn exactly (See why)
+        self._view_key = None
+        self._refine = QTimer(self)
+        self._refine.setSingleShot(True)
+        self._refine.setInterval(REFINE_MS)
+        self._refine.timeout.connect(self._on_refine)
+        vb = self.plot.getViewBox()
+        vb.sigRangeChanged.connect(lambda *_: self._refine.start())
+        vb.sigResized.connect(lambda *_: self._refine.start())
         self.model: RunModel | None = None
         if model is not None:
             self.set_model(model)
+
+    # --- decimation for the view ------------------------------------------------------------------------
+    def view_params(self) -> tuple[tuple[float, float], tuple[float, float, float, float], int]:
+        """(pixel size (sx, sy) in data units, the visible rectangle with a margin of a quarter view on each
+        side, budget of buckets: twice the larger side in pixels) for :class:`PathDecimator`."""
+        vb = self.plot.getViewBox()
+        sx, sy = vb.viewPixelSize()
+        (x0, x1), (y0, y1) = vb.viewRange()
+        mx, my = 0.25 * (x1 - x0), 0.25 * (y1 - y0)
+        side = max(vb.width(), vb.height(), 100.0)
+        return (sx, sy), (x0 - mx, x1 + mx, y0 - my, y1 + my), int(2 * side)
+
+    def _decimators(self, items: "_RunItems", e: RunEntry) -> list[PathDecimator]:
+        if len(items.decimators) != e.n_starts or self._view_key is None:
+            scale, rect, budget = self.view_params()
+            self._view_key = (scale, rect, budget)
+            items.decimators = [PathDecimator(scale, rect, budget) for _ in range(e.n_starts)]
+        return items.decimators
+
+    def _on_refine(self) -> None:
+        """The view changed (zoom, pan, resize): decimate every path again for it (one pass over each)."""
+        key = self.view_params()
+        if key == self._view_key:
+            return
+        self._view_key = key
+        scale, rect, budget = key
+        for rid, items in self._runs.items():
+            for d in items.decimators:
+                d.budget = budget
+                d.reset(scale, rect)
+            e = self.model.get(rid) if self.model is not None else None
+            if e is not None:
+                self._redraw(e)
+
+    def set_pinned(self, run_id: int | None, start: int = 0, k: int | None = None) -> None:
+        """Draw step ``k`` of a run's ``start`` (and its neighbours) exactly: the selected step of See why
+        lies on the drawn path. ``run_id=None`` or ``k=None``: nothing pinned."""
+        old = list(self._pinned)
+        self._pinned = {} if run_id is None or k is None else {run_id: {start: int(k)}}
+        for rid in set(old) | set(self._pinned):
+            e = self.model.get(rid) if self.model is not None else None
+            if e is not None:
+                self._redraw(e)
+
+    def drawn_path(self, run_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """The polyline the path item of a run draws (x, y; NaN between pieces): for tests and overlays."""
+        items = self._runs.get(run_id)
+        if items is None:
+            return np.empty(0), np.empty(0)
+        xs, ys = items.path.getData()
+        return (np.empty(0), np.empty(0)) if xs is None else (xs, ys)
 
     def _style_colorbar(self) -> None:
         _, fg = theme.chart_colors(self)
@@ -156,7 +229,7 @@ class ContourView(RunLayers, QWidget):
         items = self._runs.get(e.run_id)
         if items is None:
             return
-        xs, ys = path_xy(e)
+        xs, ys = decimated_path(e, self._decimators(items, e), self._pinned.get(e.run_id))
         if self.surface is not None:
             xs, ys = leave_map(xs, ys, self.surface.domain)
         if not np.isfinite(xs).any():  # nothing drawable: an all-NaN item warns "All-NaN slice encountered"

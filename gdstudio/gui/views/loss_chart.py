@@ -2,7 +2,11 @@
 linear or log y axis.
 
 On a log axis, values ≤ 0 cannot be shown and are left out (a gap) rather than raising. Long curves are
-thinned for *drawing* by pyqtgraph's peak downsampling and clipping to the view; the data keep every step.
+thinned for *drawing* only (the data keep every step): each start's losses go through a
+:class:`~gdstudio.core.decimate.SeriesDecimator` (per bucket of steps its first, last, lowest and highest
+loss, at most :data:`BUDGET` buckets: a few per pixel column), fed with the new steps only, so a frame costs
+the same at any length of run. Zoomed in on part of a long run, that part is decimated again for the
+visible steps (:data:`REFINE_MS` after the last change of view).
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import html
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QVBoxLayout, QWidget
 
+from gdstudio.core.decimate import SeriesDecimator
 from gdstudio.gui import theme
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.views.run_layers import RunLayers
@@ -26,17 +31,73 @@ LOG_LABEL = "loss f (log)"
 LOG_HIDES_LABEL = "loss f > 0 (log)"
 
 
-def curve_data(entry: RunEntry, log: bool) -> tuple[np.ndarray, np.ndarray]:
-    """Epochs and losses of a run as one polyline (starts separated by NaN)."""
-    k = entry.steps.astype(float)
+#: Buckets per curve (each draws up to 4 points): more than the pixel columns of any screen.
+BUDGET = 4096
+#: After a zoom or pan of the epoch axis, the visible part is decimated again this many ms after the last change.
+REFINE_MS = 120
+
+
+class _Curve:
+    """A run's curve and the decimation state behind it (one SeriesDecimator per start)."""
+
+    def __init__(self, item: pg.PlotDataItem):
+        self.item = item
+        self.decimators: list[SeriesDecimator] = []
+        self.log: bool | None = None
+        self.nonpos = False  # a loss ≤ 0 was seen (log axis: not drawn)
+        self.checked = 0  # rows looked at for `nonpos`
+        self.zoom: tuple[tuple[int, int, int], list[np.ndarray]] | None = None  # ((k0, k1, n), per-start rows)
+
+
+def _series(loss: np.ndarray, log: bool) -> np.ndarray:
+    if not log:
+        return loss
+    with np.errstate(invalid="ignore"):
+        return np.where(loss > 0, loss, np.nan)  # log10 of ≤ 0 is undefined: leave a gap
+
+
+def curve_data(entry: RunEntry, log: bool, curve: _Curve | None = None, visible: tuple[float, float] | None = None
+               ) -> tuple[np.ndarray, np.ndarray]:
+    """Epochs and losses of a run to draw, as one polyline (starts separated by NaN), decimated.
+
+    ``curve`` carries the decimators between calls (only new rows are looked at); ``visible`` (k0, k1): the
+    epoch range on screen, decimated again on its own when it is a small part of the run.
+    """
+    curve = curve or _Curve(None)
     loss = entry.loss
-    if log:
-        loss = np.where(loss > 0, loss, np.nan)  # log10 of ≤ 0 is undefined: leave a gap
-    if entry.n_starts == 1:
-        return k, loss[:, 0].copy()
-    kk = np.concatenate([k, [np.nan]])
-    ll = np.concatenate([loss, np.full((1, entry.n_starts), np.nan)], axis=0)
-    return np.tile(kk, entry.n_starts), ll.T.ravel()
+    n = len(loss)
+    if curve.log != log or len(curve.decimators) != entry.n_starts:
+        curve.decimators = [SeriesDecimator(BUDGET) for _ in range(entry.n_starts)]
+        curve.log = log
+        curve.zoom = None
+    ks, ls = [], []
+    for i, dec in enumerate(curve.decimators):
+        col = loss[:, i]
+        dec.extend(col, transform=(lambda v: _series(v, True)) if log else None)  # the values drawn
+        idx = dec.indices()
+        k0 = k1 = 0
+        if visible is not None and n > 2 * BUDGET:
+            k0, k1 = max(int(np.floor(visible[0])), 0), min(int(np.ceil(visible[1])) + 1, n)
+        if k1 > k0 and k1 - k0 < n / 2:
+            key = (k0, k1, min(n, k1))
+            if curve.zoom is None or curve.zoom[0] != key:
+                fine = []
+                for j in range(entry.n_starts):
+                    d = SeriesDecimator(BUDGET)
+                    d.extend(loss[k0:k1, j], transform=(lambda v: _series(v, True)) if log else None)
+                    fine.append(k0 + d.indices())
+                curve.zoom = (key, fine)
+            f = curve.zoom[1][i]
+            idx = np.concatenate([idx[idx < k0], f, idx[idx >= k1]])
+        elif i == entry.n_starts - 1:
+            curve.zoom = None
+        vals = _series(col[idx], log)
+        if i:
+            ks.append([np.nan])
+            ls.append([np.nan])
+        ks.append(idx.astype(float))
+        ls.append(vals)
+    return np.concatenate(ks), np.concatenate(ls)
 
 
 class LossChart(RunLayers, QWidget):
@@ -59,7 +120,13 @@ class LossChart(RunLayers, QWidget):
         _, fg = theme.chart_colors(self)
         self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor=fg)
         self._runs: dict[int, pg.PlotDataItem] = {}
+        self._curves: dict[int, _Curve] = {}  # decimation state per run (data side of the drawing)
         self._log = False
+        self._refine = QTimer(self)
+        self._refine.setSingleShot(True)
+        self._refine.setInterval(REFINE_MS)
+        self._refine.timeout.connect(self._on_refine)
+        self.plot.getViewBox().sigXRangeChanged.connect(lambda *_: self._refine.start())
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot_widget)
@@ -101,14 +168,15 @@ class LossChart(RunLayers, QWidget):
 
     def _new_layer(self, e: RunEntry) -> pg.PlotDataItem:
         c = pg.PlotDataItem(pen=pg.mkPen(e.color, width=2.5), connect="finite", name=html.escape(e.label))
-        c.setDownsampling(auto=True, method="peak")
-        c.setClipToView(True)
-        c.setLogMode(False, self._log)
+        c.setLogMode(False, self._log)  # decimated by curve_data: no downsampling or clipping of pyqtgraph's
+        self._curves[e.run_id] = _Curve(c)
         self.plot.addItem(c)
         self.plot.enableAutoRange()
         return c
 
     def _drop_layer(self, c: pg.PlotDataItem) -> None:
+        for rid in [r for r, cv in self._curves.items() if cv.item is c]:
+            del self._curves[rid]
         self.plot.removeItem(c)
 
     def _show_layer(self, c: pg.PlotDataItem, visible: bool) -> None:
@@ -118,9 +186,15 @@ class LossChart(RunLayers, QWidget):
         c = self._runs.get(e.run_id)
         if c is None:
             return
-        k, loss = curve_data(e, self._log)
+        cv = self._curves.setdefault(e.run_id, _Curve(c))
+        (k0, k1), _ = self.plot.getViewBox().viewRange()
+        k, loss = curve_data(e, self._log, cv, visible=(k0, k1))
+        if cv.checked < len(e):  # look at the new rows only
+            with np.errstate(invalid="ignore"):
+                cv.nonpos = cv.nonpos or bool(np.any(e.loss[cv.checked:] <= 0))
+            cv.checked = len(e)
         if self._log:
-            self._update_log_label(bool(np.any(e.loss <= 0)))
+            self._update_log_label(cv.nonpos)
         if not np.isfinite(loss).any():
             # Nothing drawable (a run that starts where f is undefined): an all-NaN curve makes pyqtgraph's
             # bounds warn "All-NaN slice encountered" and the auto-range jump to −500…500.
@@ -136,6 +210,17 @@ class LossChart(RunLayers, QWidget):
             self.setToolTip("Loss against epoch, one curve per run."
                             + (" On this log axis losses ≤ 0 cannot be drawn: the curves have gaps there."
                                if hides_values else ""))
+
+    def _on_refine(self) -> None:
+        """The epoch axis changed (zoom, pan): redraw the runs whose visible part needs its own decimation."""
+        if self.model is None:
+            return
+        (k0, k1), _ = self.plot.getViewBox().viewRange()
+        for e in self.model:
+            cv = self._curves.get(e.run_id)
+            zoomed = len(e) > 2 * BUDGET and (min(k1, len(e)) - max(k0, 0)) < len(e) / 2
+            if cv is not None and (zoomed or cv.zoom is not None):
+                self._redraw(e)
 
     def curve(self, run_id: int) -> pg.PlotDataItem | None:
         return self._runs.get(run_id)

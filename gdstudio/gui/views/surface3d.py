@@ -19,18 +19,22 @@ from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QVector3D
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from gdstudio.core.decimate import PathDecimator
 from gdstudio.gui import theme
 from gdstudio.gui.picking import mouse_ray, pick_surface, project, qmatrix_to_numpy
 from gdstudio.gui.run_model import RunEntry, RunModel
 from gdstudio.gui.views.run_layers import RunLayers
 from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
 from gdstudio.gui.views.colorbar import HeightColorBar
-from gdstudio.gui.views.contour import drawing_indices
 
 #: How far above the surface paths are drawn (world units; the box is 2 wide, Z_SPAN high).
 PATH_LIFT = 0.015 * Z_SPAN
 #: Mesh resolution drawn in 3D (the contour view uses the full grid).
 MESH = 80
+#: Paths are decimated as if the domain were drawn this many pixels wide (the 3D view has no fixed scale).
+PATH_PIXELS = 1000
+#: Paths of at most this many rows are drawn whole (every step a segment).
+EXACT_ROWS = 1500
 #: Mouse travel (pixels) below which a press+release is a click, not a rotation.
 CLICK_SLOP = 4
 #: Camera distance of the default view (world units). pyqtgraph's field of view is horizontal (60°): at 2.9 the
@@ -129,6 +133,7 @@ class _RunItems:
         self.start = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1, 1, 1, 1), size=10, pxMode=True,
                                           glOptions="translucent")
         self.items = (self.ghost, self.line, self.start, self.now)
+        self.decimators: list[PathDecimator] = []
         for it in self.items:
             view.addItem(it)
 
@@ -197,33 +202,58 @@ class Surface3DView(RunLayers, QWidget):
         self.start_marker.setData(pos=np.zeros((0, 3)))
         return _RunItems(self.view, e.color)
 
-    def _path_world(self, e: RunEntry) -> np.ndarray:
-        """(K, N, 3) world points of a run's rows (drawing stride applied), NaN where not recorded."""
+    def _decimators(self, items: "_RunItems", e: RunEntry) -> list[PathDecimator]:
+        (x0, x1), (y0, y1) = self.surface.domain
+        key = self.surface.domain
+        if len(items.decimators) != e.n_starts or getattr(items, "domain", None) != key:
+            scale = ((x1 - x0) / PATH_PIXELS, (y1 - y0) / PATH_PIXELS)
+            mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
+            items.decimators = [PathDecimator(scale, (x0 - mx, x1 + mx, y0 - my, y1 + my), 2 * PATH_PIXELS)
+                                for _ in range(e.n_starts)]
+            items.domain = key
+        return items.decimators
+
+    def _segments(self, e: RunEntry, items: "_RunItems") -> np.ndarray:
+        """(2M, 3) world end points of the drawn segments of a run's decimated paths (mode "lines").
+
+        Each start's path is decimated (:mod:`gdstudio.core.decimate`, new rows only) as if the domain were
+        :data:`PATH_PIXELS` wide; a stretch off the map (a diverging run) is not drawn: the path stops a little
+        past the surface's edge rather than draw long lines through empty space (the contour map and the loss
+        chart still show where it went).
+        """
         s = self.surface
-        idx = drawing_indices(len(e))
-        x, f = e.x[idx], e.loss[idx]
-        w = s.to_world(x[..., 0], x[..., 1], f)
-        w[..., 2] = np.clip(w[..., 2], -0.5 * Z_SPAN, 2.0 * Z_SPAN) + PATH_LIFT
-        # A diverging run leaves the map: stop its path a little past the surface's edge rather than draw
-        # long lines through empty space (the contour map and the loss chart still show where it went).
+        x_all, f_all = e.x, e.loss
         (x0, x1), (y0, y1) = s.domain
         mx, my = 0.1 * (x1 - x0), 0.1 * (y1 - y0)
-        with np.errstate(invalid="ignore"):
-            off = (x[..., 0] < x0 - mx) | (x[..., 0] > x1 + mx) | (x[..., 1] < y0 - my) | (x[..., 1] > y1 + my)
-        w[off] = np.nan
-        return w
+        segs = []
+        for i, dec in enumerate(self._decimators(items, e)):
+            dec.extend(x_all[:, i, :2])
+            if len(x_all) <= EXACT_ROWS:
+                idx, gaps = np.arange(len(x_all)), np.zeros(len(x_all), dtype=bool)
+            else:
+                idx, gaps = dec.indices(), dec.gaps()
+            x, f = x_all[idx, i, :2], f_all[idx, i]
+            w = s.to_world(x[:, 0], x[:, 1], f)
+            w[:, 2] = np.clip(w[:, 2], -0.5 * Z_SPAN, 2.0 * Z_SPAN) + PATH_LIFT
+            with np.errstate(invalid="ignore"):
+                off = (x[:, 0] < x0 - mx) | (x[:, 0] > x1 + mx) | (x[:, 1] < y0 - my) | (x[:, 1] > y1 + my)
+            w[off] = np.nan
+            a, b = w[:-1], w[1:]
+            ok = np.all(np.isfinite(a), axis=-1) & np.all(np.isfinite(b), axis=-1) & ~gaps[1:]
+            segs.append(np.stack([a[ok], b[ok]], axis=1).reshape(-1, 3))
+        return np.concatenate(segs) if segs else np.zeros((0, 3))
 
     def _redraw(self, e: RunEntry) -> None:
         items = self._runs.get(e.run_id)
         if items is None or self.surface is None or not len(e):
             return
-        w = self._path_world(e)
-        a, b = w[:-1], w[1:]
-        ok = np.all(np.isfinite(a), axis=-1) & np.all(np.isfinite(b), axis=-1)
-        seg = np.stack([a[ok], b[ok]], axis=1).reshape(-1, 3)
+        seg = self._segments(e, items)
         items.line.setData(pos=seg if len(seg) else np.zeros((0, 3)))
         items.ghost.setData(pos=seg if len(seg) else np.zeros((0, 3)))
-        items.start.setData(pos=w[0][np.all(np.isfinite(w[0]), axis=-1)])
+        x0 = e.x[0]
+        w0 = self.surface.to_world(x0[:, 0], x0[:, 1], e.loss[0])
+        w0[:, 2] = np.clip(w0[:, 2], -0.5 * Z_SPAN, 2.0 * Z_SPAN) + PATH_LIFT
+        items.start.setData(pos=w0[np.all(np.isfinite(w0), axis=-1)])
         cur = [e.current(i) for i in range(e.n_starts)]
         pts = np.array([[c[0][0], c[0][1], c[1]] for c in cur if c is not None]).reshape(-1, 3)
         if len(pts):
