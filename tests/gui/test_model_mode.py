@@ -64,6 +64,13 @@ def test_digits_svm_trained_with_sgd_shows_curves_slice_path_and_templates(qtbot
     charts = mm.workspace.charts
     assert {k[1] for k in charts._items} == {"batch", "train", "val", "tacc", "vacc"}
     assert len(charts.weights.images) == 10
+    # the loss axis labels decades as 10ⁿ like the function mode's chart (pyqtgraph's own wrote 0.9, 0.8, ... over
+    # each other)
+    axis = charts.loss_plot.getAxis("left")
+    lo, hi = charts.loss_plot.getViewBox().viewRange()[1]
+    shown = [s for spacing, values in axis.tickValues(lo, hi, axis.height())
+             for s in axis.tickStrings(values, 1.0, spacing) if s]
+    assert shown and all(s.startswith(("10", "−10")) or "·10" in s for s in shown), shown
 
 
 def test_race_sgd_momentum_adam_and_export_both_files(qtbot, window, tmp_path, monkeypatch):

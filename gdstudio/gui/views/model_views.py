@@ -14,6 +14,7 @@ from PySide6.QtGui import QColor, QFont
 from PySide6.QtWidgets import QLabel, QTabWidget, QVBoxLayout, QWidget
 
 from gdstudio.gui import theme
+from gdstudio.gui.views.ticks import log_axis_strings
 from gdstudio.gui.views.surface3d import _xray
 
 Z_SPAN = 1.2
@@ -190,6 +191,7 @@ class TrainingCharts(QTabWidget):
             p.showGrid(x=True, y=True, alpha=0.2)
         self.loss_plot.setLabel("bottom", "epoch")
         self.loss_plot.setLogMode(y=True)  # losses are positive and fall by decades
+        self.loss_plot.getAxis("left").logTickStrings = log_axis_strings  # 10ⁿ, as the function mode's chart
         self.loss_plot.setLabel("left", "loss (log scale)")
         self.acc_plot.setLabel("bottom", "epoch")
         self.slice_plot.setLabel("bottom", "a (along δ, b = 0)")
