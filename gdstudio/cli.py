@@ -10,6 +10,8 @@ Examples::
     gdstudio check --objective rosenbrock --at -1.5 2
     gdstudio basins --objective himmelblau --optimizer gd --lr 0.01 --grid 500 --out basins.png
     gdstudio list
+    gdstudio train --dataset digits --model svm --optimizer gd --lr 0.1 --epochs 20 --out curve.csv
+    gdstudio landscape --model softmax --optimizer adam --lr 0.01 --batch-size 64 --directions pca --out slice.csv
     gdstudio saved.gdsession            # opens the window with a saved session
 
 Errors in the arguments (unknown names, malformed numbers, non-finite starts, negative epochs, a key the
@@ -124,7 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--version", action="version", version=f"gdstudio {__version__}")
     p.add_argument("--quit-after", type=_positive, metavar="SECONDS", help=argparse.SUPPRESS)
     p.add_argument("--screenshot", metavar="PNG", help=argparse.SUPPRESS)
-    sub = p.add_subparsers(dest="command", metavar="{run,check,basins,list}", parser_class=_Parser)
+    sub = p.add_subparsers(dest="command", metavar="{run,check,basins,list,train,landscape}", parser_class=_Parser)
 
     r = sub.add_parser("run", help="run an optimizer headless and write the trajectory as CSV",
                        description="Run an optimizer on an objective without a window. The CSV goes to standard "
@@ -189,7 +191,162 @@ def build_parser() -> argparse.ArgumentParser:
                                                              "standard output")
 
     sub.add_parser("list", help="list objectives and optimizers with their hyperparameters and defaults")
+    _add_model_commands(sub)
     return p
+
+
+# --- models: `gdstudio train` and `gdstudio landscape` ----------------------------------------------------
+def _batch_size(text: str):
+    if text.strip().lower() == "full":
+        return None
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number or 'full'") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 1 (or 'full')")
+    return v
+
+
+def _fraction(text: str) -> float:
+    v = _finite(text)
+    if not 0 <= v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be in [0, 1)")
+    return v
+
+
+def _grid(text: str) -> int:
+    v = _nonneg_int(text)
+    if v < 2:
+        raise argparse.ArgumentTypeError(f"{text!r} must be ≥ 2")
+    return v
+
+
+def _train_options(t) -> None:
+    t.add_argument("--dataset", default="digits", metavar="NAME|PATH",
+                   help="digits (default), iris, wine, breast-cancer, a CSV file (numeric features + label column) "
+                        "or a folder of MNIST/Fashion-MNIST IDX files")
+    t.add_argument("--model", required=True, choices=("svm", "softmax", "mlp"), help="the classifier")
+    t.add_argument("--optimizer", required=True, metavar="NAME", help="an optimizer (see `gdstudio list`)")
+    t.add_argument("--lr", type=_finite, metavar="F", help="learning rate ε (same as --set lr=F)")
+    t.add_argument("--set", type=_key_value, action="append", default=[], metavar="KEY=VALUE", dest="hp",
+                   help="an optimizer hyperparameter, e.g. --set momentum=0.9 (repeatable)")
+    t.add_argument("--param", type=_key_value, action="append", default=[], metavar="KEY=VALUE",
+                   help="a model parameter: reg=λ (all models), hidden=32 and activation=relu|tanh (mlp)")
+    t.add_argument("--batch-size", type=_batch_size, default=None, metavar="B|full",
+                   help="samples per step, reshuffled every epoch (default full: the whole training set)")
+    t.add_argument("--val", type=_fraction, default=0.0, metavar="F",
+                   help="fraction of samples held out for validation, chosen with the seed (default 0)")
+    t.add_argument("--epochs", type=_nonneg_int, default=10, metavar="E", help="passes over the training set "
+                                                                                 "(default 10)")
+    t.add_argument("--seed", type=_int, default=0, metavar="S",
+                   help="seeds the split, the shuffles, the initial weights and the directions (default 0)")
+    t.add_argument("--init", choices=("zeros", "normal"), default="zeros",
+                   help="initial weights of the linear models: zeros (default) or 0.01·N(0, 1); the MLP is "
+                        "He-initialised")
+    t.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=None,
+                   help="standardise the features (default: on for tables, off for images)")
+
+
+def _add_model_commands(sub) -> None:
+    t = sub.add_parser("train", help="train a classifier on a dataset and write its training curve as CSV",
+                       description="Train a classifier (svm, softmax or mlp) with an optimizer. The CSV has one row "
+                                   "per step: step, epoch, batch_loss, train_loss, val_loss, train_acc, val_acc "
+                                   "(the last four at each epoch end; step 0 = the initial parameters).")
+    _train_options(t)
+    t.add_argument("--out", required=True, metavar="CURVE.csv", help="write the training curve here")
+    ls = sub.add_parser("landscape", help="train, then write a 1-D or 2-D slice of the loss around the result",
+                        description="Train with the same options as `train`, then evaluate the training loss on "
+                                    "the plane θ + a·δ + b·η around the final parameters. The slice CSV has "
+                                    "columns a, b, loss; the path projected on the plane goes to --path-out.")
+    _train_options(ls)
+    ls.add_argument("--directions", choices=("random", "filter", "pca"), default="filter",
+                    help="random Gaussian, filter-normalised (default) or the PCA plane of the path")
+    ls.add_argument("--grid", type=_grid, default=51, metavar="N", help="points per axis (default 51)")
+    ls.add_argument("--span", type=_positive, default=1.0, metavar="S", help="a, b in [-S, S] (default 1.0)")
+    ls.add_argument("--dims", type=int, choices=(1, 2), default=2, help="1-D or 2-D slice (default 2)")
+    ls.add_argument("--out", required=True, metavar="SLICE.csv", help="write the slice here (a, b, loss)")
+    ls.add_argument("--path-out", metavar="PATH.csv",
+                    help="the projected path (step, epoch, a, b, loss, distance, miss); default: SLICE-path.csv")
+
+
+def _train_config(a):
+    from gdstudio.core.optimizers import optimizer_class
+    from gdstudio.core.rules import resolve_rule_spec
+    from gdstudio.core.training import TrainConfig
+
+    a.optimizer = resolve_rule_spec(a.optimizer)  # your own update rule, as for `gdstudio run`
+    opt_cls = optimizer_class(a.optimizer)
+    hp = {}
+    for key, value in a.hp:
+        try:
+            spec = opt_cls.spec(key)
+        except KeyError:
+            valid = ", ".join(h.name for h in opt_cls.hyperparams) or "none"
+            raise ValueError(f"optimizer {a.optimizer!r} has no hyperparameter {key!r} (valid: {valid})") from None
+        hp[key] = spec.parse(value)
+    if a.lr is not None:
+        if not any(h.name == "lr" for h in opt_cls.hyperparams):
+            raise ValueError(f"optimizer {a.optimizer!r} has no learning rate (--lr)")
+        hp["lr"] = opt_cls.spec("lr").parse(a.lr)
+    return TrainConfig.create(dataset=a.dataset, model=a.model, optimizer=a.optimizer, hyperparams=hp,
+                              model_params=dict(a.param), batch_size=a.batch_size, val=a.val, epochs=a.epochs,
+                              seed=a.seed, init=a.init, standardize=a.standardize)
+
+
+def _train_summary(r) -> str:
+    c = r.curve
+    rows = c.epoch_rows()
+    last = rows[-1] if len(rows) else len(c) - 1
+
+    def f(col):
+        v = c.array(col)[last]
+        return "-" if v != v else f"{v:.6g}"
+
+    return (f"{r.model.title} (d = {r.model.dim}), {r.config.optimizer}: {r.message}; {len(c) - 1} steps; "
+            f"train loss {f('train_loss')}, acc {f('train_acc')}; val loss {f('val_loss')}, acc {f('val_acc')}")
+
+
+def cmd_train(a) -> int:
+    from gdstudio.core.training import train
+
+    r = train(_train_config(a), keep_thetas=False)
+    try:
+        r.curve.write(a.out)
+    except OSError as e:
+        print(f"gdstudio train: cannot write {a.out}: {e.strerror or e}", file=sys.stderr)
+        return EXIT_IO
+    print(_train_summary(r), file=sys.stderr)
+    return 0
+
+
+def cmd_landscape(a) -> int:
+    from pathlib import Path
+
+    from gdstudio.core.landscape import landscape_csvs, make_plane, grid_slice, project
+    from gdstudio.core.training import train
+
+    cfg = _train_config(a)
+    r = train(cfg, keep_thetas=True)
+    plane = make_plane(r.model, r.final, a.directions, a.seed, r.thetas)
+    sl = grid_slice(r.model, plane, a.grid, a.span, a.dims)
+    proj = project(plane, r.thetas)
+    out = Path(a.out)
+    path_out = Path(a.path_out) if a.path_out else out.with_name(out.stem + "-path" + (out.suffix or ".csv"))
+    slice_text, path_text = landscape_csvs(sl, proj, r.curve)
+    from gdstudio.core.files import atomic_write
+
+    for target, text in ((out, slice_text), (path_out, path_text)):
+        try:
+            atomic_write(target, text)
+        except OSError as e:
+            print(f"gdstudio landscape: cannot write {target}: {e.strerror or e}", file=sys.stderr)
+            return EXIT_IO
+    print(_train_summary(r), file=sys.stderr)
+    print(f"slice: {plane.caption()}; {a.grid}{'×' + str(a.grid) if a.dims == 2 else ''} points, span {a.span:g}; "
+          f"centre loss {sl.loss[len(sl.a) // 2, len(sl.b) // 2]:.6g}; the plane misses on average "
+          f"{100 * proj.mean_miss:.1f} % of each step's length; path in {path_out}", file=sys.stderr)
+    return 0
 
 
 def _config_from_args(a):
@@ -412,6 +569,7 @@ def cmd_list(out=None) -> int:
           ' (or rule:FILE.gdrule)', file=out)
     for name, why in SKIPPED_PLUGINS.items():
         print(f"  {name:<20} skipped plugin: {why}", file=out)
+    _list_models(out)
     return 0
 
 
@@ -440,6 +598,19 @@ def opens_session(argv: Sequence[str]) -> bool:
     return len(positional) == 1 and positional[0].endswith(".gdsession")
 
 
+def _list_models(out) -> None:
+    from gdstudio.core.data import BUILTIN_DATASETS
+    from gdstudio.core.models import MODEL_PARAMS, TITLES
+
+    print("\nModels (gdstudio train / landscape --model NAME; parameters with --param KEY=VALUE):", file=out)
+    for name, params in MODEL_PARAMS.items():
+        print(f"  {name:<20} {TITLES[name]}", file=out)
+        for p in params:
+            print(f"  {'':<20}   {p.name}={p.default}  in {p.range_text()}  {p.doc}", file=out)
+    print(f"Datasets (--dataset): {', '.join(BUILTIN_DATASETS)}, a CSV file or a folder of MNIST IDX files",
+          file=out)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if opens_session(argv):
@@ -457,6 +628,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_check(a)
         if a.command == "basins":
             return cmd_basins(a)
+        if a.command == "train":
+            return cmd_train(a)
+        if a.command == "landscape":
+            return cmd_landscape(a)
     except UsageError as e:
         print(f"gdstudio: error: {e}", file=sys.stderr)
         return EXIT_USAGE

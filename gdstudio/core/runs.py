@@ -502,6 +502,10 @@ class Run:
             return self._evaluate_raw(x)
 
     def _evaluate_raw(self, x: np.ndarray):
+        on_step = getattr(self.objective, "on_step", None)
+        if on_step is not None:  # minibatch models: select the batch of this step (evaluation k is at θ_k)
+            on_step(getattr(self, "_evaluations", 0))
+        self._evaluations = getattr(self, "_evaluations", 0) + 1
         c = self._counted
         c.n = len(x)
         loss, grad = c.value_and_gradient(x)
@@ -636,6 +640,7 @@ class Run:
     def chunks(self) -> Iterator[Chunk]:
         """The loop itself: one :class:`Chunk` per step for the rows still running (see :class:`Chunk`)."""
         cfg = self.config
+        self._evaluations = 0  # evaluation k is at θ_k (models pick their minibatch by it: on_step)
         x = self._starts.copy()
         n = len(x)
         counted = self._counted

@@ -91,7 +91,9 @@ def _segments(c: np.ndarray, levels) -> tuple[np.ndarray, np.ndarray]:
     lvl = lv[L]
 
     def t(va, vb):
-        with np.errstate(divide="ignore", invalid="ignore"):
+        # a crossing between values a few subnormals apart divides by ~1e-313: the quotient may overflow to
+        # ±inf, which the clip turns into the right end of the edge
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
             return np.clip((lvl - va) / (vb - va), 0.0, 1.0)
 
     fi, fj = I.astype(float), J.astype(float)

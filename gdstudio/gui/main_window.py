@@ -166,6 +166,9 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import basins as basins_mod
 
             self.basins = basins_mod.install(self)  # View ▸ Basins of attraction (layer of the contour map)
+            from gdstudio.gui import model_mode
+
+            self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
             restoring = store is not None and config is None
             if not restoring:  # (restore() applies the remembered config: the surface is computed once)
                 self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
@@ -184,6 +187,8 @@ class MainWindow(QMainWindow):
             self._wire_layout()
         except BaseException:
             self.controller.shutdown()
+            if getattr(self, "model_mode", None) is not None:
+                self.model_mode.shutdown()
             raise
 
     def _wire(self) -> None:
@@ -643,5 +648,7 @@ class MainWindow(QMainWindow):
         if getattr(self, "basins", None) is not None:
             self.basins.shutdown()
         self.controller.shutdown()
+        if getattr(self, "model_mode", None) is not None:
+            self.model_mode.shutdown()
         super().closeEvent(event)
 

@@ -96,6 +96,8 @@ def session_from_window(window: "SessionWindow") -> sessions.Session:
         view["panel"] = window.side_panel.current_config().to_dict()
     except ValueError:
         pass  # an invalid field in the panel: the runs are still worth saving
+    if getattr(window, "model_mode", None) is not None:  # the Model mode's trainings (gdstudio.gui.model_mode)
+        view["model"] = window.model_mode.session_view()
     if obj is None:
         raise sessions.SessionError("there is no objective to save")
     return sessions.Session(obj.spec(), dict(obj.params), runs, view)
@@ -141,6 +143,13 @@ def _prepare(session: sessions.Session) -> tuple[Objective, RunConfig | None, li
         raise
     except (ValueError, TypeError, KeyError, ArithmeticError, RecursionError) as exc:
         raise sessions.SessionError(f"not a valid session: {exc}") from None
+    if "model" in view:  # the Model mode's part is checked before the window changes too
+        from gdstudio.gui.model_mode import ModelMode
+
+        try:
+            ModelMode.check_session_view(view["model"])
+        except ValueError as exc:
+            raise sessions.SessionError(f"not a valid session: {exc}") from None
     panel = None
     if isinstance(view.get("panel"), dict):
         try:
@@ -175,7 +184,15 @@ def apply_session(window: "SessionWindow", session: sessions.Session) -> list[in
     (with the window unchanged) if the session does not fit. The checks run off the GUI thread."""
     from gdstudio.gui.background import run_off_thread
 
-    return _apply_prepared(window, run_off_thread(_prepare, session))
+    prepared = run_off_thread(_prepare, session)
+    _apply_model_part(window, session)
+    return _apply_prepared(window, prepared)
+
+
+def _apply_model_part(window: "MainWindow", session: sessions.Session) -> None:
+    """The Model mode's trainings (``view["model"]``, checked by ``_prepare``), started again."""
+    if isinstance(session.view.get("model"), dict) and getattr(window, "model_mode", None) is not None:
+        window.model_mode.apply_session_view(session.view["model"])
 
 
 def _apply_prepared(window: "SessionWindow", prepared) -> list[int]:
@@ -213,13 +230,14 @@ def open_session(window: "SessionWindow", path: str | os.PathLike | None = None)
     window.statusBar().showMessage(f"Opening {path}…")
     try:
         try:
-            _session, prepared = run_off_thread(_load_and_prepare, path)
+            session, prepared = run_off_thread(_load_and_prepare, path)
         except Abandoned:
             return False
         finally:
             _opening.discard(id(window))
         if window.closing:
             return False  # closed while the file was read: nothing to show it in
+        _apply_model_part(window, session)
         n = len(_apply_prepared(window, prepared))
     except sessions.SessionError as exc:
         window.statusBar().clearMessage()

@@ -1,8 +1,8 @@
-"""Fixtures of the hostile tests: the GUI ones follow tests/gui/conftest.py (same window factory, same private
-user files); the core ones need no Qt, so Qt is set up only when it is installed.
+"""Fixtures shared by the GUI tests (tests/gui) and the hostile tests (tests/hostile).
 
-``Qt.AA_ShareOpenGLContexts`` must be set before pytest-qt creates the QApplication, or the second GL view of
-the session renders black.
+Qt is imported only when it is installed: the core tests need none, and a core-only environment skips the GUI
+tests (tests/gui/conftest.py). ``Qt.AA_ShareOpenGLContexts`` must be set before pytest-qt creates the
+QApplication, or the second GL view of the session renders black (docs/platform-notes.md, fact 1).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import pytest
 
 try:
     from PySide6.QtCore import QCoreApplication, Qt
-except ImportError:  # core-only environment: the GUI tests skip themselves
+except ImportError:  # core-only environment
     QCoreApplication = None
 else:
     if QCoreApplication.instance() is None:
@@ -22,8 +22,9 @@ else:
 
 @pytest.fixture
 def make_window(qtbot, tmp_path):
-    """Factory for a shown MainWindow (closed, worker stopped, at teardown). ``store=True`` gives it a settings
-    store in tmp_path (as the app does), so settings are restored and remembered."""
+    """Factory for a shown MainWindow (closed, worker stopped, at teardown). Runs go as fast as possible.
+    ``store=True`` gives it a settings store in tmp_path (as the app does), so settings are restored and
+    remembered."""
     from gdstudio.gui import settings
     from gdstudio.gui.main_window import MainWindow
 
@@ -47,7 +48,8 @@ def make_window(qtbot, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _private_user_files(monkeypatch, tmp_path_factory):
-    """Never the user's own settings or log (also for subprocesses)."""
+    """Never the user's own settings or log: the app (and any subprocess) gets a temporary settings file
+    (``GDSTUDIO_SETTINGS``, read by gdstudio.gui.app) and temporary XDG folders."""
     d = tmp_path_factory.mktemp("user")
     monkeypatch.setenv("GDSTUDIO_SETTINGS", str(d / "gdstudio.ini"))
     monkeypatch.setenv("XDG_STATE_HOME", str(d / "state"))

@@ -1,0 +1,217 @@
+"""The window's Model mode, used as a user does: radios, combos, toolbar actions, buttons, dialogs answered."""
+
+from __future__ import annotations
+
+import csv
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from gdstudio.core.training import TrainConfig, train
+
+pytestmark = pytest.mark.gui
+
+
+def rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def to_model_mode(qtbot, window):
+    mm = window.model_mode
+    qtbot.mouseClick(mm.model_radio, Qt.MouseButton.LeftButton)
+    assert mm.active
+    assert window.centralWidget().currentWidget() is mm.workspace
+    assert window.panel_dock.widget().currentWidget() is mm.panel
+    p = mm.panel
+    p.set_model("svm")
+    p.set_optimizer("gd", lr=0.1)
+    p.batch_combo.setCurrentText("64")
+    p.val_spin.setValue(0.2)
+    p.epochs_spin.setValue(2)
+    p.grid_spin.setValue(21)
+    return mm
+
+
+def test_digits_svm_trained_with_sgd_shows_curves_slice_path_and_templates(qtbot, window):
+    mm = to_model_mode(qtbot, window)
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        window.actions.run.trigger()
+    prog = mm.progress
+    assert prog.finished and len(prog.jobs) == 1
+    curve = prog.jobs[0].curve
+    nb = prog.jobs[0].batches_per_epoch
+    assert nb == 23 and len(curve["step"]) == 1 + 2 * nb
+    # the same numbers as the core (and `gdstudio train`) for the same settings
+    ref = train(TrainConfig.create(dataset="digits", model="svm", optimizer="gd", hyperparams={"lr": 0.1},
+                                   model_params={"reg": 1e-3}, batch_size=64, val=0.2, epochs=2))
+    np.testing.assert_array_equal(curve["batch_loss"], ref.curve.array("batch_loss"))
+    status = window.status_label.text()
+    assert "epoch 2/2" in status and "completed 2 epochs" in status and "val acc" in status
+    # slice: centred on the final parameters, its centre is the final training loss; the path ends there
+    res = mm.slice_result
+    c = len(res.slice.a) // 2
+    assert res.slice.loss.shape == (21, 21)
+    assert res.slice.loss[c, c] == pytest.approx(ref.curve.array("train_loss")[-1], rel=1e-12)
+    np.testing.assert_allclose(res.projections[0].ab[-1], 0, atol=1e-9)
+    assert "PCA plane of the path" in mm.workspace.surface_view.caption.text()
+    assert mm.workspace.contour_view.image.image is not None
+    assert len(mm.workspace.contour_view.paths) == 2  # the path and its start marker
+    assert len(mm.workspace.surface_view.paths) == 1
+    # charts: train and validation loss, accuracy; the class templates of a linear model on images
+    charts = mm.workspace.charts
+    assert {k[1] for k in charts._items} == {"batch", "train", "val", "tacc", "vacc"}
+    assert len(charts.weights.images) == 10
+    # the loss axis labels decades as 10ⁿ like the function mode's chart (pyqtgraph's own wrote 0.9, 0.8, ... over
+    # each other)
+    axis = charts.loss_plot.getAxis("left")
+    lo, hi = charts.loss_plot.getViewBox().viewRange()[1]
+    shown = [s for spacing, values in axis.tickValues(lo, hi, axis.height())
+             for s in axis.tickStrings(values, 1.0, spacing) if s]
+    assert shown and all(s.startswith(("10", "−10")) or "·10" in s for s in shown), shown
+
+
+def test_race_sgd_momentum_adam_and_export_both_files(qtbot, window, tmp_path, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        window.actions.race.trigger()
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "momentum ε=0.05", "adam ε=0.01"]
+    assert len(mm.slice_result.projections) == 3
+    assert len(mm.workspace.contour_view.paths) == 6
+    assert "3 runs" in window.status_label.text()
+    target = tmp_path / "curves.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(target), "CSV files (*.csv)"))
+    window.actions.export_csv.trigger()  # File ▸ Export trajectory… exports the curves in Model mode
+    r = rows(target)
+    assert {x["run"] for x in r} == {"gd ε=0.1", "momentum ε=0.05", "adam ε=0.01"}
+    assert len(r) == 3 * (1 + 2 * 23) and r[0]["optimizer"] == "gd" and r[0]["batch_size"] == "64"
+    target = tmp_path / "slice.csv"
+    qtbot.mouseClick(mm.panel.export_slice_button, Qt.MouseButton.LeftButton)
+    assert len(rows(target)) == 21 * 21
+    for i in (1, 2, 3):
+        assert len(rows(tmp_path / f"slice-path{i}.csv")) == 1 + 2 * 23
+
+
+def test_step_pause_resume_and_reset(qtbot, window):
+    mm = to_model_mode(qtbot, window)
+    mm.panel.batch_combo.setCurrentText("full")
+    mm.panel.epochs_spin.setValue(5)
+    window.actions.step.trigger()
+    qtbot.waitUntil(lambda: mm.progress is not None and len(mm.progress.jobs[0].curve["step"]) == 2, timeout=20000)
+    assert window.actions.pause.isChecked() and "paused" in window.status_label.text()
+    window.actions.step.trigger()
+    qtbot.waitUntil(lambda: len(mm.progress.jobs[0].curve["step"]) == 3, timeout=20000)
+    with qtbot.waitSignal(mm.sig_trained, timeout=30000):
+        window.actions.pause.trigger()  # resume
+    assert len(mm.progress.jobs[0].curve["step"]) == 6
+    window.actions.reset.trigger()
+    assert mm.progress is None and not mm.workspace.charts._items
+    assert "press Run" in window.status_label.text()
+    window.actions.reset.trigger()  # twice: nothing left to clear
+    assert mm.workspace.surface_view.surface is None
+
+
+def test_back_to_function_mode_runs_functions_again(qtbot, window):
+    mm = to_model_mode(qtbot, window)
+    qtbot.mouseClick(mm.panel.function_radio, Qt.MouseButton.LeftButton)
+    assert not mm.active and mm.function_radio.isChecked()
+    assert window.centralWidget().currentWidget() is not mm.workspace
+    with qtbot.waitSignal(window.sig_all_finished, timeout=30000):
+        window.actions.run.trigger()
+    assert len(window.model) == 1 and mm.progress is None
+
+
+def test_bad_settings_are_explained(qtbot, window, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: said.append(text))
+    mm.panel.batch_combo.setCurrentText("lots")
+    window.actions.run.trigger()
+    assert said == ["batch size 'lots' is not a whole number or 'full'"]
+    mm.panel.batch_combo.setCurrentText("full")
+    mm.panel.set_optimizer("newton")
+    window.actions.run.trigger()
+    assert "Newton and BFGS build dense d×d matrices" in said[-1]
+    mm.panel.race_edit.setText("gd:0.1, nope:1")
+    qtbot.mouseClick(mm.panel.race_button, Qt.MouseButton.LeftButton)
+    assert "unknown optimizer 'nope'" in said[-1]
+    assert mm.progress is None
+
+
+def test_csv_dataset_from_the_open_dialog(qtbot, window, tmp_path, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    f = tmp_path / "two.csv"
+    f.write_text("u,v,label\n" + "".join(f"{a},{b},{int(a > b)}\n" for a, b in X))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(f), ""))
+    combo = mm.panel.dataset_combo
+    combo.activated.emit(combo.findData(""))  # the "Open file…" entry, as a click on it emits
+    assert combo.currentData() == str(f)
+    mm.panel.batch_combo.setCurrentText("full")
+    mm.panel.set_model("softmax")
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        window.actions.run.trigger()
+    assert mm.progress.jobs[0].curve["train_acc"][-1] > 0.8
+    assert not mm.workspace.charts.weights.images  # no image shape: no templates
+
+
+def test_session_saves_and_reopens_model_runs(qtbot, window, tmp_path, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    mm.panel.race_edit.setText("gd:0.2, adam:0.02")
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        qtbot.mouseClick(mm.panel.race_button, Qt.MouseButton.LeftButton)
+    before = [j.curve["batch_loss"].copy() for j in mm.progress.jobs]
+    path = tmp_path / "m.gdsession"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.actions.save_session.trigger()
+    assert path.exists()
+    window.actions.reset.trigger()
+    qtbot.mouseClick(mm.panel.function_radio, Qt.MouseButton.LeftButton)
+    mm.panel.set_model("softmax")
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        window.actions.open_session.trigger()
+    assert mm.active and mm.panel.model_combo.currentData() == "svm"
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.2", "adam ε=0.02"]
+    for j, ref in zip(mm.progress.jobs, before):
+        np.testing.assert_array_equal(j.curve["batch_loss"], ref)
+
+
+def test_session_with_a_bad_model_part_changes_nothing(qtbot, window, tmp_path, monkeypatch):
+    import json
+
+    mm = to_model_mode(qtbot, window)
+    path = tmp_path / "bad.gdsession"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
+    window.actions.save_session.trigger()
+    d = json.loads(path.read_text())
+    d["view"]["model"]["runs"] = [{"config": {"dataset": "digits", "model": "svm", "optimizer": "warp"}}]
+    path.write_text(json.dumps(d))
+    said = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text, *a: said.append(text))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (str(path), ""))
+    window.actions.open_session.trigger()
+    assert len(said) == 1 and "unknown optimizer 'warp'" in said[0]
+    assert mm.progress is None
+
+
+def test_paths_move_on_the_last_slice_while_training(qtbot, window):
+    mm = to_model_mode(qtbot, window)
+    with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
+        window.actions.run.trigger()
+    plane = mm.slice_result.plane
+    window.actions.speed.set_speed(20)  # slow enough to watch: frames arrive during training
+    seen = []
+    mm.worker.sig_ready.connect(lambda: seen.append(mm.workspace.surface_view.caption.text()))
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        window.actions.race.trigger()
+    jobs = mm.progress.jobs
+    assert all(j.ab is not None and len(j.ab) == len(j.curve["step"]) for j in jobs)
+    # the first racer is the same SGD run as before: its live projection ends at the plane's centre
+    np.testing.assert_allclose(jobs[0].ab[-1], 0, atol=1e-9)
+    np.testing.assert_array_equal(plane.centre, mm.worker.trainings()[0].result().final)
+    qtbot.waitUntil(lambda: any("projected live" in t for t in
+                                [mm.workspace.surface_view.caption.text()] + seen), timeout=5000)
