@@ -96,3 +96,68 @@ def test_pause_is_honoured_within_one_delivery(make_window, qtbot):
     qtbot.waitUntil(lambda: len(e) == after + 1, timeout=5000)
     qtbot.wait(200)
     assert len(e) == after + 1
+
+
+def _watch_3d_redraws(w, monkeypatch) -> list[int]:
+    """Rows drawn by each redraw of the 3D view's paths (a redraw of an empty run is not counted)."""
+    drawn: list[int] = []
+    view = w.surface_view
+    redraw = view._redraw
+
+    def counting(e):
+        if len(e):
+            drawn.append(len(e))
+        redraw(e)
+
+    monkeypatch.setattr(view, "_redraw", counting)
+    return drawn
+
+
+def test_the_3d_view_redraws_at_most_every_quarter_second_and_at_the_end(make_window, qtbot, monkeypatch):
+    """During a run the 3D paths are redrawn at most once per LIVE_REDRAW_S (a fake clock that advances
+    0.1 s per delivery: at most one redraw per 3 deliveries), and the run's end is drawn at once."""
+    from gdstudio.gui.views import surface3d
+
+    epochs = 60_000
+    w = make_window(RunConfig.create(epochs=epochs, **ZIGZAG))
+    clock = [100.0]
+    monkeypatch.setattr(w.surface_view, "_clock", lambda: clock[0])
+    w.surface_view._catch_up.setInterval(600_000)  # only deliveries and the end may redraw here
+    drawn = _watch_3d_redraws(w, monkeypatch)
+    deliveries = []
+
+    def delivered(_ids):
+        deliveries.append(len(w.model.latest()))
+        clock[0] += 0.1
+
+    w.model.sig_data.connect(delivered)
+    with qtbot.waitSignal(w.sig_all_finished, timeout=120_000):
+        w.actions.run.trigger()
+    e = w.model.latest()
+    assert e.status == Status.COMPLETED and len(e) == epochs + 1
+    assert len(deliveries) >= 6, deliveries  # enough deliveries for the rule to matter
+    assert surface3d.LIVE_REDRAW_S == pytest.approx(0.25)
+    live = drawn[:-1] if drawn and drawn[-1] == epochs + 1 else drawn
+    assert 1 <= len(live) <= len(deliveries) // 3 + 1, (drawn, deliveries)
+    assert drawn[-1] == epochs + 1  # the end is drawn
+    # and the drawn "now" marker is the run's last point
+    now = w.surface_view._runs[e.run_id].now.pos
+    pt, f, _ = e.current(0)
+    want = w.surface_view.surface.to_world(np.array([pt[0]]), np.array([pt[1]]), np.array([f]))
+    assert np.allclose(now[0, :2], want[0, :2])
+
+
+def test_the_3d_view_catches_up_when_paused(make_window, qtbot, monkeypatch):
+    """With every live redraw held back (a clock that never advances), Pause still shows the last delivered
+    step in 3D: the catch-up redraw comes once deliveries stop."""
+    w = make_window(RunConfig.create(epochs=2_000_000, **ZIGZAG))
+    monkeypatch.setattr(w.surface_view, "_clock", lambda: 0.0)
+    drawn = _watch_3d_redraws(w, monkeypatch)
+    w.actions.run.trigger()
+    e = w.model.latest()
+    qtbot.waitUntil(lambda: len(e) > 20_000, timeout=120_000)
+    w.actions.pause.trigger()
+    qtbot.waitUntil(lambda: len(e) == len(e.history), timeout=5000)
+    qtbot.wait(100)
+    qtbot.waitUntil(lambda: bool(drawn) and drawn[-1] == len(e), timeout=5000)
+    assert drawn[0] < 20_000 < drawn[-1]  # held back during the run, then caught up

@@ -11,11 +11,13 @@ their loss, lifted by ``PATH_LIFT`` so they stay visible on the surface.
 
 from __future__ import annotations
 
+import time
+
 import numpy as np
 import pyqtgraph.opengl as gl
 from OpenGL import GL
 from pyqtgraph.opengl import shaders
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QVector3D
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
@@ -40,6 +42,15 @@ CLICK_SLOP = 4
 #: Camera distance of the default view (world units). pyqtgraph's field of view is horizontal (60°): at 2.9 the
 #: near corner of the 2-wide box reached past the right edge, under the colour bar.
 CAMERA_DISTANCE = 3.3
+#: While runs deliver steps, their paths in 3D are redrawn at most once per this many seconds (the 2-D views
+#: follow every delivery). A frame of the 3D view costs the most of the window's frame in software GL; the
+#: deliveries in between are drawn by the next redraw (nothing is lost, the path only moves in coarser steps).
+#: The final state is always drawn: at once when a run ends, and CATCH_UP_S after the last delivery when
+#: deliveries stop (Pause, Step).
+LIVE_REDRAW_S = 0.25
+#: Longer than the worker's longest wait between deliveries (worker.MAX_COMPUTE_S): the catch-up redraw comes
+#: when deliveries have stopped, not while the worker computes (the redraw would compete with it for the GIL).
+CATCH_UP_S = 0.5
 
 
 #: Soft two-sided lighting that keeps the colour map readable: ambient 0.62 + diffuse 0.38·|n·l|
@@ -176,6 +187,12 @@ class Surface3DView(RunLayers, QWidget):
                                                  glOptions="translucent")
         self.view.addItem(self.start_marker)
         self._runs: dict[int, _RunItems] = {}
+        self._last_live = -float("inf")  # when the paths were last redrawn for a delivery (self._clock())
+        self._stale: set[int] = set()  # runs with deliveries not yet drawn
+        self._catch_up = QTimer(self)  # draws what is stale once deliveries stop
+        self._catch_up.setSingleShot(True)
+        self._catch_up.setInterval(int(1000 * CATCH_UP_S))
+        self._catch_up.timeout.connect(self._draw_stale)
         self.caption = QLabel("")
         self.caption.setWordWrap(True)  # a long caption must not set the view's minimum width
         self.caption.setStyleSheet(f"color: {fg.name()}; background: transparent;")
@@ -197,6 +214,37 @@ class Surface3DView(RunLayers, QWidget):
         self.reset_camera()
 
     # --- model wiring ----------------------------------------------------------------------------------
+    #: The clock of the redraw throttle (a test may replace it).
+    _clock = staticmethod(time.monotonic)
+
+    def set_model(self, model: RunModel) -> None:
+        super().set_model(model)
+        model.sig_status.connect(self._on_status)
+
+    def _on_data(self, run_ids: list) -> None:
+        """New steps: redraw now if the last redraw is LIVE_REDRAW_S old, else later (see LIVE_REDRAW_S)."""
+        self._stale.update(run_ids)
+        if self._clock() - self._last_live >= LIVE_REDRAW_S:
+            self._draw_stale()
+        else:
+            self._catch_up.start()  # (re)started by every delivery: fires once they stop
+
+    def _draw_stale(self) -> None:
+        self._catch_up.stop()
+        self._last_live = self._clock()
+        stale, self._stale = sorted(self._stale), set()
+        super()._on_data(stale)
+
+    def _on_status(self, run_id: int) -> None:
+        """A run ended (or its status changed): draw its last steps now."""
+        if run_id in self._stale:
+            self._stale.discard(run_id)
+            e = self.model.get(run_id) if self.model is not None else None
+            if e is not None:
+                self._redraw(e)
+            if not self._stale:
+                self._catch_up.stop()
+
     # --- per-run items (RunLayers does the model bookkeeping) -------------------------------------------
     def _new_layer(self, e: RunEntry) -> "_RunItems":
         self.start_marker.setData(pos=np.zeros((0, 3)))
