@@ -270,12 +270,10 @@ def _add_model_commands(sub) -> None:
                     help="the projected path (step, epoch, a, b, loss, distance, miss); default: SLICE-path.csv")
 
 
-def _train_config(a):
+def _hyperparams_from_args(a) -> dict:
+    """``--set K=V`` and ``--lr`` checked against the optimizer's specs (``a.optimizer`` already resolved)."""
     from gdstudio.core.optimizers import optimizer_class
-    from gdstudio.core.rules import resolve_rule_spec
-    from gdstudio.core.training import TrainConfig
 
-    a.optimizer = resolve_rule_spec(a.optimizer)  # your own update rule, as for `gdstudio run`
     opt_cls = optimizer_class(a.optimizer)
     hp = {}
     for key, value in a.hp:
@@ -289,6 +287,15 @@ def _train_config(a):
         if not any(h.name == "lr" for h in opt_cls.hyperparams):
             raise ValueError(f"optimizer {a.optimizer!r} has no learning rate (--lr)")
         hp["lr"] = opt_cls.spec("lr").parse(a.lr)
+    return hp
+
+
+def _train_config(a):
+    from gdstudio.core.rules import resolve_rule_spec
+    from gdstudio.core.training import TrainConfig
+
+    a.optimizer = resolve_rule_spec(a.optimizer)  # your own update rule, as for `gdstudio run`
+    hp = _hyperparams_from_args(a)
     return TrainConfig.create(dataset=a.dataset, model=a.model, optimizer=a.optimizer, hyperparams=hp,
                               model_params=dict(a.param), batch_size=a.batch_size, val=a.val, epochs=a.epochs,
                               seed=a.seed, init=a.init, standardize=a.standardize)
@@ -351,24 +358,11 @@ def cmd_landscape(a) -> int:
 
 def _config_from_args(a):
     from gdstudio.core.objectives import get_objective
-    from gdstudio.core.optimizers import optimizer_class
     from gdstudio.core.rules import resolve_rule_spec
     from gdstudio.core.runs import RunConfig
 
     a.optimizer = resolve_rule_spec(a.optimizer)  # rule:FILE.gdrule -> rule:<its text>
-    opt_cls = optimizer_class(a.optimizer)
-    hp = {}
-    for key, value in a.hp:
-        try:
-            spec = opt_cls.spec(key)
-        except KeyError:
-            valid = ", ".join(h.name for h in opt_cls.hyperparams) or "none"
-            raise ValueError(f"optimizer {a.optimizer!r} has no hyperparameter {key!r} (valid: {valid})") from None
-        hp[key] = spec.parse(value)
-    if a.lr is not None:
-        if not any(h.name == "lr" for h in opt_cls.hyperparams):
-            raise ValueError(f"optimizer {a.optimizer!r} has no learning rate (--lr)")
-        hp["lr"] = opt_cls.spec("lr").parse(a.lr)
+    hp = _hyperparams_from_args(a)
     params = _objective_params(a.param)
     objective = get_objective(a.objective, params)  # validates names and parameters
     from gdstudio.core.gradients import check_method
