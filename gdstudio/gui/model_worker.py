@@ -96,6 +96,7 @@ class ModelWorker(QThread):
     def start_jobs(self, trainings: list[Training], labels: list[str], paused: bool = False) -> int:
         with self._cond:
             self._generation += 1
+            self._outbox = None  # a snapshot of the previous jobs is stale now
             self._jobs = list(trainings)
             self._iters = [iter(t) for t in trainings]
             self._done = [False] * len(trainings)
@@ -162,9 +163,13 @@ class ModelWorker(QThread):
         return self._paused
 
     def take(self) -> Progress | None:
+        """The newest progress of the current jobs. A snapshot of jobs replaced since (published before
+        :meth:`start_jobs`, not yet taken) is dropped: its ``finished`` would end the new jobs in the window."""
         with self._cond:
             out, self._outbox = self._outbox, None
             self._notified = False
+            if out is not None and out.generation != self._generation:
+                return None
             return out
 
     def take_slice(self) -> SliceResult | None:
