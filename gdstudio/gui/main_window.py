@@ -45,6 +45,7 @@ from PySide6.QtWidgets import (
 from gdstudio.core.export import write_csv
 from gdstudio.core.objectives import EXPR_PREFIX, Objective
 from gdstudio.core.runs import RunConfig, RunResult, Status
+from gdstudio.gui import gc_guard
 from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import defaults
 from gdstudio.gui import see_why as see_why_mod
@@ -106,6 +107,7 @@ class MainWindow(QMainWindow):
         """``store`` (a QSettings from :func:`gdstudio.gui.settings.open_store`): restore the last state from
         it (unless ``config`` is given) and save to it on close; without one nothing is read or written."""
         super().__init__(parent)
+        gc_guard.install()  # garbage with Qt objects is collected in this thread only (see gc_guard)
         self.setWindowTitle("gdstudio")
         self.setObjectName("gdstudio_main_window")
         self.model = RunModel(self)
