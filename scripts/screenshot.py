@@ -45,6 +45,19 @@ def dark_palette():
     return p
 
 
+def styled_app(dark: bool = False):
+    """The app's QApplication in the Fusion style (the same look on every desktop), dark if asked."""
+    from PySide6.QtWidgets import QStyleFactory
+
+    from gdstudio.gui.app import make_app
+
+    app = make_app([])
+    app.setStyle(QStyleFactory.create("Fusion"))
+    if dark:
+        app.setPalette(dark_palette())
+    return app
+
+
 def grab_window(window):
     """The window as a QImage, with the GL view's framebuffer composed in."""
     from PySide6.QtCore import QPoint
@@ -91,14 +104,7 @@ def main(argv=None) -> int:
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args(argv)
 
-    from PySide6.QtWidgets import QStyleFactory
-
-    from gdstudio.gui.app import make_app
-
-    app = make_app([])
-    app.setStyle(QStyleFactory.create("Fusion"))
-    if args.dark:
-        app.setPalette(dark_palette())
+    app = styled_app(args.dark)
     from gdstudio.core.runs import RunConfig
     from gdstudio.gui import defaults
     from gdstudio.gui.main_window import MainWindow

@@ -55,15 +55,9 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     args = ap.parse_args(argv)
 
-    from PySide6.QtWidgets import QStyleFactory
-    from screenshot import dark_palette
+    from screenshot import styled_app
 
-    from gdstudio.gui.app import make_app
-
-    app = make_app([])
-    app.setStyle(QStyleFactory.create("Fusion"))
-    if args.dark:
-        app.setPalette(dark_palette())
+    app = styled_app(args.dark)
     from gdstudio.gui.main_window import MainWindow
 
     w, h = (int(v) for v in args.size.split("x"))

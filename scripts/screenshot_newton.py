@@ -37,15 +37,9 @@ def main(argv=None) -> int:
     import numpy as np
     from PySide6.QtCore import Qt
     from PySide6.QtGui import QVector3D
-    from PySide6.QtWidgets import QStyleFactory
-    from screenshot import dark_palette, save_and_close
+    from screenshot import save_and_close, styled_app
 
-    from gdstudio.gui.app import make_app
-
-    app = make_app([])
-    app.setStyle(QStyleFactory.create("Fusion"))
-    if args.dark:
-        app.setPalette(dark_palette())
+    app = styled_app(args.dark)
     from gdstudio.core.runs import RunConfig
     from gdstudio.gui.main_window import MainWindow
     from gdstudio.gui.views.inspector import TABS

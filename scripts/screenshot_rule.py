@@ -29,13 +29,9 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
 
     from PySide6.QtCore import Qt
-    from PySide6.QtWidgets import QStyleFactory
-    from screenshot import save_and_close
+    from screenshot import save_and_close, styled_app
 
-    from gdstudio.gui.app import make_app
-
-    app = make_app([])
-    app.setStyle(QStyleFactory.create("Fusion"))
+    app = styled_app()
     from gdstudio.core.runs import RunConfig
     from gdstudio.gui.main_window import MainWindow
     from gdstudio.gui.views.graph_view import TAB_TITLE
