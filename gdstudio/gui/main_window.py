@@ -387,7 +387,8 @@ class MainWindow(QMainWindow):
             self.run_fresh()
         else:
             self._show_start_marker()
-        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g})", 3000)
+        tail = "" if self.controller.busy else " · Run (F5) starts from here"
+        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g}){tail}", 4000)
 
     def run_fresh(self) -> list[int]:
         """Start the runs still going again from the panel's start, with the same names and colours
