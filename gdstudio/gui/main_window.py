@@ -526,7 +526,11 @@ class MainWindow(QMainWindow):
 
         if self._help is None:
             self._help = HelpDialog(self)
-        self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
+        mm = getattr(self, "model_mode", None)
+        if optimizer is None and mm is not None and mm.active:
+            self._help.show_topic("Models and datasets")  # in Model mode, F1 explains the models
+        else:
+            self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
         self._help.show()
         self._help.raise_()
         return self._help
