@@ -14,6 +14,7 @@ from gdstudio.core.optimizers.adaptive import Adagrad, Adam, AdamW, RMSprop
 from gdstudio.core.optimizers.base import Curvature, HyperParam, Optimizer, Shown, Update
 from gdstudio.core.optimizers.bfgs import BFGS
 from gdstudio.core.optimizers.gd import GD, SignGD
+from gdstudio.core.optimizers.lbfgs import LBFGS
 from gdstudio.core.optimizers.line_search import LineSearch
 from gdstudio.core.optimizers.momentum import Momentum, Nesterov
 from gdstudio.core.optimizers.newton import Newton
@@ -34,6 +35,7 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
         AdamW,
         Newton,
         BFGS,
+        LBFGS,
         RandomSearch,
         RandomLocalSearch,
     )
