@@ -7,15 +7,18 @@ torch is not needed to run these tests.
 from __future__ import annotations
 
 import json
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from gdstudio.core.gradients import Problem
 from gdstudio.core.objectives import Objective2D
 from gdstudio.core.optimizers import get_optimizer, optimizer_names
-from gdstudio.core.optimizers.lbfgs import LBFGS
+from gdstudio.core.optimizers.lbfgs import LBFGS, cubic_interpolate, fma, strong_wolfe
 from gdstudio.core.runs import RunConfig, run
 from gdstudio.core.training import TrainConfig, Training
 
@@ -180,3 +183,65 @@ def test_model_loss_curve_matches_torch(case):
     # single update of a first-order step (whose references hold to 1e-13).
     np.testing.assert_allclose(got, ref, rtol=2e-13, atol=0)
     assert training.run.nfev[0] == case["func_evals"][-1] + 1
+
+
+# --- the pieces ------------------------------------------------------------------------------------------
+_finite = st.floats(-1e100, 1e100, allow_nan=False, allow_infinity=False)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_finite, _finite, _finite)
+def test_fma_is_the_correctly_rounded_multiply_add(a, b, c):
+    exact = float(Fraction(a) * Fraction(b) + Fraction(c))
+    assert fma(a, b, c) == exact
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.floats(-1e30, 1e30, allow_nan=False), st.floats(-1e30, 1e30, allow_nan=False),
+       st.floats(-1e-20, 1e-20, allow_nan=False))
+def test_fma_in_cancellation(a, b, rel):
+    """c ≈ −ab: the hard case, where a two-rounding a·b + c loses every digit."""
+    c = -(a * b) * (1 + rel)
+    assert fma(a, b, c) == float(Fraction(a) * Fraction(b) + Fraction(c))
+
+
+def test_fma_vectorised_many_cases():
+    rng = np.random.default_rng(7)
+    a = rng.standard_normal(4000) * 10.0 ** rng.integers(-20, 20, 4000)
+    b = rng.standard_normal(4000) * 10.0 ** rng.integers(-20, 20, 4000)
+    c = -(a * b) * (1 + rng.standard_normal(4000) * 10.0 ** rng.integers(-17, -1, 4000))
+    got = fma(a, b, c)
+    exact = [float(Fraction(x) * Fraction(y) + Fraction(z)) for x, y, z in zip(a, b, c)]
+    np.testing.assert_array_equal(got, exact)
+    assert np.count_nonzero(got != a * b + c) > 1000  # the test distinguishes FMA from two roundings
+
+
+def test_cubic_interpolation_finds_the_minimum_of_a_cubic():
+    """φ(t) = t³/3 − t² (φ' = t² − 2t) has its local minimum at t = 2; the interpolating cubic is φ itself."""
+    def phi(t):
+        return t ** 3 / 3 - t ** 2, t ** 2 - 2 * t
+    for x1, x2 in ((1.0, 3.0), (3.0, 1.5), (0.5, 2.5)):
+        (f1, g1), (f2, g2) = phi(x1), phi(x2)
+        np.testing.assert_allclose(cubic_interpolate(x1, f1, g1, x2, f2, g2), 2.0, rtol=1e-14)
+    # clipped to the bounds, and the midpoint of the bounds when the cubic has no minimum
+    (f1, g1), (f2, g2) = phi(1.0), phi(3.0)
+    assert cubic_interpolate(1.0, f1, g1, 3.0, f2, g2, 2.5, 9.0) == 2.5
+    assert cubic_interpolate(0.0, 0.0, 3.0, 1.0, 2.0, 3.0) == 0.5  # d₁² − g₁g₂ = −9: no real minimiser
+
+
+def test_strong_wolfe_step_satisfies_the_conditions():
+    """From many starts on Himmelblau, along −∇f: every returned step satisfies both strong Wolfe conditions
+    (or the search ran out of evaluations)."""
+    pb = Problem(_objective("himmelblau"))
+    rng = np.random.default_rng(3)
+    x = rng.uniform(-5, 5, (200, 2))
+    g = pb.gradient(x)
+    d = -g
+    gtd = np.einsum("ij,ij->i", g, d)
+    f = pb.value(x)
+    f_new, g_new, t, evals = strong_wolfe(pb, x, np.full(200, 0.01), d, f, g, gtd, max_ls=25)
+    np.testing.assert_allclose(f_new, pb.value(x + t[:, None] * d), rtol=1e-12)
+    armijo = f_new <= f + 1e-4 * t * gtd
+    curvature = np.abs(np.einsum("ij,ij->i", g_new, d)) <= -0.9 * gtd
+    assert np.all((armijo & curvature) | (evals >= 25))
+    assert np.any(evals > 2)  # zooms and extrapolations happened

@@ -300,5 +300,174 @@ class LBFGS(Optimizer):
                       evals={"nfev": evals * (1 + fd), "njev": evals.copy()})
 
 
+def _pick_max(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Python's ``max(a, b)`` element-wise: ``b`` only when ``b > a`` (so a NaN ``a`` is kept, as torch's code does)."""
+    return np.where(b > a, b, a)
+
+
+def _pick_min(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Python's ``min(a, b)`` element-wise: ``b`` only when ``b < a``."""
+    return np.where(b < a, b, a)
+
+
+def cubic_interpolate(x1, f1, g1, x2, f2, g2, lo=None, hi=None) -> np.ndarray:
+    r"""The minimiser of the cubic through :math:`(x_1, f_1, f'_1)` and :math:`(x_2, f_2, f'_2)`, clipped to
+    ``[lo, hi]`` (default: the interval between :math:`x_1` and :math:`x_2`), element-wise.
+
+    .. math::
+
+        d_1 = g_1 + g_2 - 3\frac{f_1 - f_2}{x_1 - x_2}, \qquad d_2 = \sqrt{d_1^2 - g_1 g_2}, \qquad
+        x^\ast = x_2 - (x_2 - x_1)\frac{g_2 + d_2 - d_1}{g_2 - g_1 + 2 d_2} \quad (x_1 \le x_2;
+        \text{ the roles swap otherwise})
+
+    When :math:`d_1^2 - g_1 g_2 < 0` (no real minimiser) the midpoint of ``[lo, hi]``. torch.optim.LBFGS's
+    ``_cubic_interpolate`` (after Mark Schmidt's minFunc ``polyinterp``), operation for operation.
+    """
+    x1, f1, g1, x2, f2, g2 = (np.asarray(v, dtype=float) for v in (x1, f1, g1, x2, f2, g2))
+    ordered = x1 <= x2
+    if lo is None:
+        lo, hi = np.where(ordered, x1, x2), np.where(ordered, x2, x1)
+    with np.errstate(all="ignore"):  # both branches are computed; each row keeps its own
+        d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+        d2_square = d1 ** 2 - g1 * g2
+        real = d2_square >= 0
+        d2 = np.sqrt(np.where(real, d2_square, 0.0))
+        min_pos = np.where(ordered, x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2)),
+                           x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2)))
+        return np.where(real, _pick_min(_pick_max(min_pos, lo), hi), (lo + hi) / 2.0)
+
+
 def strong_wolfe(problem, x, t, d, f, g, gtd, max_ls, tolerance_change=1e-9, c1=1e-4, c2=0.9):
-    raise NotImplementedError("strong_wolfe line search: not yet")
+    r"""torch.optim.LBFGS's strong-Wolfe line search along ``d`` from ``x`` for every row at once.
+
+    It looks for a step :math:`t` with sufficient decrease and a small slope (the strong Wolfe conditions)
+
+    .. math::
+
+        f(x + t d) \le f(x) + c_1 t\, \nabla f(x)^\top d, \qquad
+        |\nabla f(x + t d)^\top d| \le -c_2\, \nabla f(x)^\top d
+
+    *Bracketing*, from the first trial ``t``: stop with an interval :math:`[t_{\text{prev}}, t]` when
+    the first condition fails (or, after two trials, f stopped falling) or the slope turned
+    non-negative; stop with ``t`` when both conditions hold; otherwise extrapolate by cubic
+    interpolation within :math:`[t + 0.01(t - t_{\text{prev}}),\ 10t]`. *Zoom*: shrink the interval
+    by cubic interpolation between its ends (a trial closer than 10 % of the interval to an end twice
+    in a row is moved to 10 % from it) until both conditions hold, the interval times
+    :math:`\max_i |d_i|` falls below ``tolerance_change``, or ``max_ls`` evaluations are made. The
+    answer is the interval's end with the lower f (with its f and gradient).
+
+    Each row searches on its own; each round evaluates every row still searching in one call of
+    ``problem`` (a Python loop over rounds, at most ``max(max_ls)`` of them, never over rows).
+    Returns ``(f, g, t, evaluations)`` per row. Reference: torch.optim.lbfgs ``_strong_wolfe`` (ported
+    there from Torch7's ``lswolfe.lua``); Nocedal & Wright (2006), Algorithms 3.5 and 3.6.
+    """
+    n, dim = x.shape
+    t = np.array(t, dtype=float)
+    f = np.asarray(f, dtype=float)
+    gtd = np.asarray(gtd, dtype=float)
+    max_ls = np.broadcast_to(np.asarray(max_ls, dtype=np.int64), (n,))
+    d_norm = np.max(np.abs(d), axis=1)
+    f_new, g_new = _value_and_gradient(problem, fma(t[:, None], d, x))
+    gtd_new = _dot(g_new, d)
+    evals = np.ones(n, dtype=np.int64)
+    ls_iter = np.zeros(n, dtype=np.int64)
+    t_prev, f_prev, g_prev, gtd_prev = np.zeros(n), f.copy(), np.array(g, dtype=float), gtd.copy()
+    # the bracket: ends 0 and 1 (a row that is done has one point, kept at end 0)
+    bt, bf, bgtd = np.zeros((n, 2)), np.zeros((n, 2)), np.zeros((n, 2))
+    bg = np.zeros((n, 2, dim))
+    low = np.zeros(n, dtype=np.int64)
+    insuf = np.zeros(n, dtype=bool)
+    done = np.zeros(n, dtype=bool)
+    phase = np.zeros(n, dtype=np.int8)  # 0 bracketing, 1 zoom, 2 finished
+    rows_all = np.arange(n)
+
+    def enter_zoom(r):
+        low[r] = np.where(bf[r, 0] <= bf[r, 1], 0, 1)
+        phase[r] = 1
+
+    while True:
+        # --- bracketing rows: test the last trial, maybe extrapolate ----------------------------------
+        br = np.flatnonzero(phase == 0)
+        trial = np.zeros(n, dtype=bool)
+        if br.size:
+            out = br[ls_iter[br] >= max_ls[br]]  # no evaluations left: bracket [0, t]
+            if out.size:
+                bt[out, 0], bt[out, 1] = 0.0, t[out]
+                bf[out, 0], bf[out, 1] = f[out], f_new[out]
+                bg[out, 0], bg[out, 1] = g[out], g_new[out]
+                enter_zoom(out)
+            br = br[ls_iter[br] < max_ls[br]]
+            armijo_fails = (f_new[br] > f[br] + c1 * t[br] * gtd[br]) | ((ls_iter[br] > 1) & (f_new[br] >= f_prev[br]))
+            wolfe = ~armijo_fails & (np.abs(gtd_new[br]) <= -c2 * gtd[br])
+            rising = ~armijo_fails & ~wolfe & (gtd_new[br] >= 0)
+            two = br[armijo_fails | rising]
+            if two.size:
+                bt[two, 0], bt[two, 1] = t_prev[two], t[two]
+                bf[two, 0], bf[two, 1] = f_prev[two], f_new[two]
+                bg[two, 0], bg[two, 1] = g_prev[two], g_new[two]
+                bgtd[two, 0], bgtd[two, 1] = gtd_prev[two], gtd_new[two]
+                enter_zoom(two)
+            one = br[wolfe]
+            if one.size:
+                bt[one, 0], bf[one, 0], bg[one, 0], bgtd[one, 0] = t[one], f_new[one], g_new[one], gtd_new[one]
+                done[one] = True
+                low[one] = 0
+                phase[one] = 2
+            ext = br[~armijo_fails & ~wolfe & ~rising]
+            if ext.size:
+                te = t[ext]
+                new_t = cubic_interpolate(t_prev[ext], f_prev[ext], gtd_prev[ext], te, f_new[ext], gtd_new[ext],
+                                          te + 0.01 * (te - t_prev[ext]), te * 10)
+                t_prev[ext], f_prev[ext], g_prev[ext], gtd_prev[ext] = te, f_new[ext], g_new[ext], gtd_new[ext]
+                t[ext] = new_t
+                trial[ext] = True
+        # --- zoom rows: next trial inside the bracket --------------------------------------------------
+        zr = np.flatnonzero(phase == 1)
+        if zr.size:
+            stop = done[zr] | (ls_iter[zr] >= max_ls[zr])
+            stop |= np.abs(bt[zr, 1] - bt[zr, 0]) * d_norm[zr] < tolerance_change
+            phase[zr[stop]] = 2
+            zr = zr[~stop]
+        if zr.size:
+            a, b = bt[zr, 0], bt[zr, 1]
+            tz = cubic_interpolate(a, bf[zr, 0], bgtd[zr, 0], b, bf[zr, 1], bgtd[zr, 1])
+            hi, lo = _pick_max(a, b), _pick_min(a, b)
+            eps = 0.1 * (hi - lo)
+            near = _pick_min(hi - tz, tz - lo) < eps
+            move = near & (insuf[zr] | (tz >= hi) | (tz <= lo))
+            tz = np.where(move, np.where(np.abs(tz - hi) < np.abs(tz - lo), hi - eps, lo + eps), tz)
+            insuf[zr] = near & ~move
+            t[zr] = tz
+            trial[zr] = True
+        ev = np.flatnonzero(trial)
+        if ev.size == 0:
+            break
+        fe, ge = _value_and_gradient(problem, fma(t[ev, None], d[ev], x[ev]))
+        f_new[ev], g_new[ev] = fe, ge
+        gtd_new[ev] = _dot(ge, d[ev])
+        evals[ev] += 1
+        ls_iter[ev] += 1
+        # --- zoom rows: update the bracket with the trial ---------------------------------------------
+        zr = ev[phase[ev] == 1]
+        if zr.size:
+            lo_pos, hi_pos = low[zr], 1 - low[zr]
+            high_side = (f_new[zr] > f[zr] + c1 * t[zr] * gtd[zr]) | (f_new[zr] >= bf[zr, lo_pos])
+            h = zr[high_side]
+            if h.size:
+                hp = 1 - low[h]
+                bt[h, hp], bf[h, hp], bg[h, hp], bgtd[h, hp] = t[h], f_new[h], g_new[h], gtd_new[h]
+                low[h] = np.where(bf[h, 0] <= bf[h, 1], 0, 1)
+            lw = zr[~high_side]
+            if lw.size:
+                lp, hp = low[lw], 1 - low[lw]
+                ok = np.abs(gtd_new[lw]) <= -c2 * gtd[lw]
+                done[lw[ok]] = True
+                swap = ~ok & (gtd_new[lw] * (bt[lw, hp] - bt[lw, lp]) >= 0)
+                s_ = lw[swap]
+                if s_.size:
+                    sl, sh = lp[swap], hp[swap]
+                    bt[s_, sh], bf[s_, sh], bg[s_, sh], bgtd[s_, sh] = (bt[s_, sl], bf[s_, sl], bg[s_, sl],
+                                                                        bgtd[s_, sl])
+                bt[lw, lp], bf[lw, lp], bg[lw, lp], bgtd[lw, lp] = t[lw], f_new[lw], g_new[lw], gtd_new[lw]
+            del lo_pos, hi_pos
+    return bf[rows_all, low], bg[rows_all, low], bt[rows_all, low], evals
