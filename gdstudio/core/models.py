@@ -329,6 +329,10 @@ class ModelObjective(Objective):
     def gradient(self, p) -> np.ndarray:
         return self.loss_grad(p, self._Xb, self._yb)[1]
 
+    def value_and_gradient(self, p) -> tuple[np.ndarray, np.ndarray]:
+        """Both from one forward pass (the loss is computed the same way with or without the gradient)."""
+        return self.loss_grad(p, self._Xb, self._yb)
+
     def hessian(self, p) -> np.ndarray:
         if self.dim > MAX_DENSE_DIM:
             raise ValueError(dense_refusal(self.dim))
@@ -420,4 +424,5 @@ class ModelObjective(Objective):
 
 def dense_refusal(dim: int) -> str:
     return (f"this model has d = {dim} parameters: Newton and BFGS build dense d×d matrices and are offered only "
-            f"up to d = {MAX_DENSE_DIM}; use a first-order optimizer (gd, momentum, adam...)")
+            f"up to d = {MAX_DENSE_DIM}; use L-BFGS (lbfgs: quasi-Newton in O(history × d) memory) or a "
+            f"first-order optimizer (gd, momentum, adam...)")

@@ -158,7 +158,7 @@ def test_hyperparameters_are_torchs():
     with pytest.raises(ValueError, match="line_search_fn"):
         get_optimizer("lbfgs", line_search_fn="armijo")
     assert "lbfgs" in optimizer_names()
-    assert optimizer_names().index("lbfgs") == optimizer_names().index("bfgs") + 1
+    assert optimizer_names().index("lbfgs") == optimizer_names().index("newton") - 1
 
 
 def _model_id(case) -> str:
@@ -186,7 +186,9 @@ def test_model_loss_curve_matches_torch(case):
 
 
 # --- the pieces ------------------------------------------------------------------------------------------
-_finite = st.floats(-1e100, 1e100, allow_nan=False, allow_infinity=False)
+#: Away from overflow and underflow of the partial products (where the emulation is documented to be exact).
+_finite = st.floats(-1e100, 1e100, allow_nan=False, allow_infinity=False).filter(lambda v: v == 0 or abs(v) >= 1e-100)
+_moderate = st.floats(-1e30, 1e30, allow_nan=False).filter(lambda v: v == 0 or abs(v) >= 1e-30)
 
 
 @settings(max_examples=400, deadline=None)
@@ -197,8 +199,7 @@ def test_fma_is_the_correctly_rounded_multiply_add(a, b, c):
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.floats(-1e30, 1e30, allow_nan=False), st.floats(-1e30, 1e30, allow_nan=False),
-       st.floats(-1e-20, 1e-20, allow_nan=False))
+@given(_moderate, _moderate, st.floats(-1e-20, 1e-20, allow_nan=False))
 def test_fma_in_cancellation(a, b, rel):
     """c ≈ −ab: the hard case, where a two-rounding a·b + c loses every digit."""
     c = -(a * b) * (1 + rel)

@@ -70,6 +70,8 @@ def test_each_optimizer_documents_itself(name):
     ("adam", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 0.0, "amsgrad": False}),
     ("adamw", {"lr": 1e-3, "beta1": 0.9, "beta2": 0.999, "eps": 1e-8, "weight_decay": 1e-2, "amsgrad": False}),
     ("newton", {"lr": 1.0}),
+    ("lbfgs", {"lr": 1.0, "max_iter": 20, "max_eval": 0, "tolerance_grad": 1e-7, "tolerance_change": 1e-9,
+               "history_size": 100, "line_search_fn": "none"}),
 ])
 def test_torch_names_and_defaults(name, defaults):
     assert dict(get_optimizer(name).hp) == defaults
@@ -131,6 +133,8 @@ CONVERGE = [
     ("bfgs", {}, "booth", (-4.0, 7.0), 50, 1e-10),
     ("bfgs", {}, "rosenbrock", (-1.5, 2.0), 100, 1e-8),
     ("bfgs", {}, "himmelblau", (0.5, 0.5), 100, 1e-8),
+    ("lbfgs", {}, "booth", (-4.0, 7.0), 5, 1e-5),
+    ("lbfgs", {"line_search_fn": "strong_wolfe"}, "rosenbrock", (-1.5, 2.0), 10, 1e-5),
     ("random-local-search", {"scale": 0.05}, "booth", (-4.0, 7.0), 3000, 0.05),
     ("random-search", {}, "sphere", (4.0, 4.0), 3000, 0.5),
 ]

@@ -33,9 +33,9 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
         RMSprop,
         Adam,
         AdamW,
+        LBFGS,  # no d × d curvature model to draw: menus put it before Newton and BFGS, which have one
         Newton,
         BFGS,
-        LBFGS,
         RandomSearch,
         RandomLocalSearch,
     )
