@@ -246,3 +246,32 @@ def test_strong_wolfe_step_satisfies_the_conditions():
     curvature = np.abs(np.einsum("ij,ij->i", g_new, d)) <= -0.9 * gtd
     assert np.all((armijo & curvature) | (evals >= 25))
     assert np.any(evals > 2)  # zooms and extrapolations happened
+
+
+# --- the command line ------------------------------------------------------------------------------------
+def test_cli_run_with_lbfgs_and_strong_wolfe(tmp_path, capsys):
+    from gdstudio.cli import main
+
+    out = tmp_path / "r.csv"
+    assert main(["run", "--objective", "rosenbrock", "--optimizer", "lbfgs", "--start", "-1.5", "2",
+                 "--set", "line_search_fn=strong_wolfe", "--set", "history_size=5", "--epochs", "10",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "completed 10 epochs" in err and "final (0.99998" in err and "evaluations: f 62, ∇f 62, H 0" in err
+    assert main(["run", "--objective", "rosenbrock", "--optimizer", "lbfgs", "--start", "0", "0",
+                 "--set", "line_search_fn=wolfe"]) == 2
+    assert "line_search_fn must be one of none, strong_wolfe" in capsys.readouterr().err
+
+
+def test_cli_train_a_d650_svm_with_lbfgs_and_the_refusal_of_bfgs_points_to_it(tmp_path, capsys):
+    from gdstudio.cli import main
+
+    out = tmp_path / "c.csv"
+    assert main(["train", "--dataset", "digits", "--model", "svm", "--optimizer", "lbfgs", "--epochs", "3",
+                 "--out", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "(d = 650), lbfgs: completed 3 epochs" in err
+    losses = [float(line.split(",")[3]) for line in out.read_text().splitlines()[1:]]
+    assert losses[0] == 9.0 and losses[-1] < 0.25  # the hinge loss at zero weights; gd (lr 0.1) needs 20 steps for 0.73
+    assert main(["train", "--dataset", "digits", "--model", "svm", "--optimizer", "bfgs", "--epochs", "3"]) == 2
+    assert "use L-BFGS (lbfgs" in capsys.readouterr().err
