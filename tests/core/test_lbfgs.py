@@ -273,5 +273,6 @@ def test_cli_train_a_d650_svm_with_lbfgs_and_the_refusal_of_bfgs_points_to_it(tm
     assert "(d = 650), lbfgs: completed 3 epochs" in err
     losses = [float(line.split(",")[3]) for line in out.read_text().splitlines()[1:]]
     assert losses[0] == 9.0 and losses[-1] < 0.25  # the hinge loss at zero weights; gd (lr 0.1) needs 20 steps for 0.73
-    assert main(["train", "--dataset", "digits", "--model", "svm", "--optimizer", "bfgs", "--epochs", "3"]) == 2
+    assert main(["train", "--dataset", "digits", "--model", "svm", "--optimizer", "bfgs", "--epochs", "3",
+                 "--out", str(tmp_path / "b.csv")]) == 2
     assert "use L-BFGS (lbfgs" in capsys.readouterr().err
