@@ -276,3 +276,16 @@ def test_cli_train_a_d650_svm_with_lbfgs_and_the_refusal_of_bfgs_points_to_it(tm
     assert main(["train", "--dataset", "digits", "--model", "svm", "--optimizer", "bfgs", "--epochs", "3",
                  "--out", str(tmp_path / "b.csv")]) == 2
     assert "use L-BFGS (lbfgs" in capsys.readouterr().err
+
+
+def test_fma_on_python_floats_equals_the_array_version():
+    """Small inputs (one start in 2-D) take a Python-float path: it gives the same bits as the array path."""
+    rng = np.random.default_rng(11)
+    a = rng.standard_normal(3000) * 10.0 ** rng.integers(-20, 20, 3000)
+    b = rng.standard_normal(3000) * 10.0 ** rng.integers(-20, 20, 3000)
+    c = -(a * b) * (1 + rng.standard_normal(3000) * 10.0 ** rng.integers(-17, -1, 3000))
+    big = fma(a, b, c)  # 3000 elements: numpy
+    small = np.concatenate([fma(a[i:i + 2], b[i:i + 2], c[i:i + 2]) for i in range(0, 3000, 2)])
+    np.testing.assert_array_equal(small, big)
+    assert fma(np.array([[2.0]]), np.array([[1.5, -3.0]]), np.array([[1.0, 1.0]])).shape == (1, 2)
+    assert np.isnan(fma(np.nan, 1.0, 2.0)) and fma(1e300, 1e300, 1.0) == np.inf
