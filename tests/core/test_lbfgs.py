@@ -289,3 +289,13 @@ def test_fma_on_python_floats_equals_the_array_version():
     np.testing.assert_array_equal(small, big)
     assert fma(np.array([[2.0]]), np.array([[1.5, -3.0]]), np.array([[1.0, 1.0]])).shape == (1, 2)
     assert np.isnan(fma(np.nan, 1.0, 2.0)) and fma(1e300, 1e300, 1.0) == np.inf
+
+
+def test_a_session_with_lbfgs_reproduces_the_run_to_the_last_digit():
+    from gdstudio.core.session import Session, SessionRun, dumps, loads
+
+    cfg = RunConfig.create("himmelblau", "lbfgs", starts=[(0.5, -1.5)], epochs=6, name="lb",
+                           hyperparams={"line_search_fn": "strong_wolfe", "history_size": 4, "max_eval": 9})
+    back = loads(dumps(Session("himmelblau", runs=(SessionRun(cfg),)))).runs[0].config
+    assert back.hp == cfg.hp and isinstance(back.hp["history_size"], int)
+    np.testing.assert_array_equal(run(back)[0].x, run(cfg)[0].x)
