@@ -115,10 +115,10 @@ class LBFGS(Optimizer):
     r"""L-BFGS: BFGS that keeps only the last ``history_size`` pairs (s, y) instead of a d × d matrix.
 
     This is torch.optim.LBFGS, rule for rule. One step of gdstudio is one ``optimizer.step(closure)``
-    of torch, which runs up to ``max_iter`` *inner iterations* and evaluates f and ∇f once per inner
+    of torch, which runs up to ``max_iter`` inner iterations and evaluates f and ∇f once per inner
     iteration (``line_search_fn="none"``) or several times (``"strong_wolfe"``).
 
-    Inner iteration :math:`j` at :math:`x` with gradient :math:`g` (its loss :math:`f`):
+    An inner iteration at :math:`x` with gradient :math:`g` (and loss :math:`f`):
 
     1. Memory. On the very first iteration of a run :math:`d = -g`, the memory is empty and
        :math:`\gamma = 1`. Afterwards, with :math:`y = g - g_{\text{prev}}` and :math:`s = t\,d` (the last
@@ -130,17 +130,19 @@ class LBFGS(Optimizer):
        .. math::
 
            q \leftarrow -g;\quad \alpha_i = \rho_i\, s_i^\top q,\ \ q \leftarrow q - \alpha_i y_i
-           \ \ (i = m{-}1, \dots, 0);\quad r \leftarrow \gamma\, q;\quad
+           \ \ (i = m - 1, \dots, 0);\quad r \leftarrow \gamma\, q;\quad
            \beta_i = \rho_i\, y_i^\top r,\ \ r \leftarrow r + (\alpha_i - \beta_i)\, s_i
-           \ \ (i = 0, \dots, m{-}1);\quad d = r
+           \ \ (i = 0, \dots, m - 1);\quad d = r
 
     2. Step length: :math:`t = \min(1, 1/\lVert g\rVert_1)\,\varepsilon` on the first iteration of a
        run, :math:`t = \varepsilon` afterwards. If :math:`g^\top d > -\tau_{\text{change}}` the step
        ends here (no descent left).
+
     3. Move: ``"none"``: :math:`x \leftarrow x + t\,d` and, unless this is the ``max_iter``-th
        iteration, evaluate f and ∇f there. ``"strong_wolfe"``: :math:`t` is chosen by the strong-Wolfe
        line search of torch (:func:`strong_wolfe`, constants :math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`,
        at most ``max_eval`` minus the evaluations already made) and :math:`x \leftarrow x + t\,d`.
+
     4. The step ends after ``max_iter`` iterations, once ``max_eval`` evaluations (the first one at
        the step's start included) are made, when :math:`\max_i |g_i| \le \tau_{\text{grad}}`, when
        :math:`\max_i |t\,d_i| \le \tau_{\text{change}}`, or when :math:`|f - f_{\text{prev}}| <
@@ -153,6 +155,11 @@ class LBFGS(Optimizer):
     starts still iterating (each start stops on its own tests, as in torch). The memory is a ring
     buffer per start (state ``S``, ``Y``, ``rho`` with ``head`` and ``count``), grown by doubling up
     to ``history_size`` pairs.
+
+    Rounding: torch computes :math:`x + t\,d` and the two-loop's updates of q and r with ``add_(…, alpha=…)``,
+    a fused multiply-add on the CPU (one rounding); :func:`fma` does the same in numpy, so trajectories on
+    2-D functions agree with torch's to the last bits (dot products of long vectors are summed in BLAS's
+    order by torch, so models agree to about 1e-13).
 
     Evaluations (``nfev`` / ``njev``): torch's closure calls. The one at the start of a step is the
     run's own evaluation at the new point; each inner evaluation adds one f and one ∇f per start
