@@ -424,5 +424,5 @@ class ModelObjective(Objective):
 
 def dense_refusal(dim: int) -> str:
     return (f"this model has d = {dim} parameters: Newton and BFGS build dense d×d matrices and are offered only "
-            f"up to d = {MAX_DENSE_DIM}; use L-BFGS (lbfgs: quasi-Newton in O(history × d) memory) or a "
-            f"first-order optimizer (gd, momentum, adam...)")
+            f"up to d = {MAX_DENSE_DIM}; use L-BFGS (lbfgs: quasi-Newton in O(history × d) memory), Newton-CG "
+            f"(newton-cg: Hessian-vector products, O(d)) or a first-order optimizer (gd, momentum, adam...)")

@@ -59,7 +59,8 @@ from gdstudio.gui.views.param_form import ParamForm
 #: Learning rates that train the digits models well in a few epochs (the optimizers' own defaults are for
 #: the 2-D functions).
 MODEL_LR = {"gd": 0.1, "sign-gd": 0.001, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.1, "rmsprop": 0.001,
-            "adam": 0.01, "adamw": 0.01, "line-search": 1.0, "lbfgs": 1.0}
+            "adam": 0.01, "adamw": 0.01, "line-search": 1.0, "lbfgs": 1.0,
+            "newton-cg": 1.0}
 RACE_TEXT = "gd:0.1, momentum:0.05, adam:0.01"
 SWEEP_TEXT = "0.03, 0.1, 0.3"
 BATCH_CHOICES = ("full", "32", "64", "128", "256")

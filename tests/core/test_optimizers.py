@@ -135,6 +135,8 @@ CONVERGE = [
     ("bfgs", {}, "himmelblau", (0.5, 0.5), 100, 1e-8),
     ("lbfgs", {}, "booth", (-4.0, 7.0), 5, 1e-5),
     ("lbfgs", {"line_search_fn": "strong_wolfe"}, "rosenbrock", (-1.5, 2.0), 10, 1e-5),
+    ("newton-cg", {}, "booth", (-4.0, 7.0), 1, 1e-9),
+    ("newton-cg", {}, "himmelblau", (0.5, 0.5), 30, 1e-8),
     ("random-local-search", {"scale": 0.05}, "booth", (-4.0, 7.0), 3000, 0.05),
     ("random-search", {}, "sphere", (4.0, 4.0), 3000, 0.5),
 ]

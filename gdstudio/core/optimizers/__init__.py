@@ -18,6 +18,7 @@ from gdstudio.core.optimizers.lbfgs import LBFGS
 from gdstudio.core.optimizers.line_search import LineSearch
 from gdstudio.core.optimizers.momentum import Momentum, Nesterov
 from gdstudio.core.optimizers.newton import Newton
+from gdstudio.core.optimizers.newton_cg import NewtonCG
 from gdstudio.core.optimizers.random_search import RandomLocalSearch, RandomSearch
 
 #: Optimizer classes by command-line name, in the order menus show them.
@@ -33,7 +34,8 @@ OPTIMIZERS: dict[str, type[Optimizer]] = {
         RMSprop,
         Adam,
         AdamW,
-        LBFGS,  # no d × d curvature model to draw: menus put it before Newton and BFGS, which have one
+        LBFGS,  # L-BFGS and Newton-CG draw no d × d curvature model: before Newton and BFGS, which do
+        NewtonCG,
         Newton,
         BFGS,
         RandomSearch,
