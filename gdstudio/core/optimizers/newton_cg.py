@@ -85,7 +85,7 @@ class NewtonCG(Optimizer):
     )
 
     searches_line = True
-    search_direction = "p ≈ −H⁻¹∇f (truncated conjugate gradients)"
+    search_direction = "−H⁻¹∇f, approximately (truncated conjugate gradients)"
 
     def init(self, x, g, problem, rng):
         return {"f": np.asarray(problem.value(x), dtype=float).copy()}
