@@ -43,7 +43,7 @@ class NewtonCG(Optimizer):
 
         \alpha_j = \frac{r_j^\top r_j}{d_j^\top H d_j}, \quad z_{j+1} = z_j + \alpha_j d_j, \quad
         r_{j+1} = r_j + \alpha_j H d_j, \quad
-        \beta_j = \lVert r_{j+1}\rVert^2 / \lVert r_j\rVert^2, \quad d_{j+1} = -r_{j+1} + \beta_j d_j
+        \beta_j = r_{j+1}^\top r_{j+1} / (r_j^\top r_j), \quad d_{j+1} = -r_{j+1} + \beta_j d_j
 
     stopping when :math:`\lVert r_{j+1}\rVert \le \min(0.5, \sqrt{\lVert\nabla f\rVert})\,\lVert\nabla f\rVert`
     (the forcing term of Nocedal & Wright, eq. 7.3: superlinear convergence near a minimum), or — where
