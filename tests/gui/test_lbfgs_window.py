@@ -64,3 +64,20 @@ def test_model_mode_trains_a_d650_svm_with_lbfgs(qtbot, window):
     np.testing.assert_array_equal(curve["train_loss"], training.result().curve.array("train_loss"))
     assert curve["train_loss"][-1] < 0.25
     assert "completed 3 epochs" in window.status_label.text()
+
+
+def test_newton_cg_from_the_panel_goes_down_where_newton_climbs(window, qtbot):
+    panel = window.side_panel
+    panel.objective_combo.setCurrentIndex(panel.objective_combo.findData("himmelblau"))
+    panel.optimizer_combo.setCurrentIndex(panel.optimizer_combo.findData("newton-cg"))
+    assert list(panel.hp_form.editors) == ["lr", "max_cg", "h", "c", "rho"]
+    panel.hp_form.editors["max_cg"].setValue(3)
+    panel.set_start(-0.2, -0.9)  # near the maximum, where the Hessian is negative definite
+    cfg = window.current_config()
+    assert cfg.optimizer == "newton-cg" and cfg.hp["max_cg"] == 3
+    with qtbot.waitSignal(window.sig_all_finished, timeout=30000):
+        window.actions.run.trigger()
+    res = window.results()[-1][0]
+    ref = run(cfg)[0]
+    np.testing.assert_array_equal(res.x, ref.x)
+    assert res.loss[-1] < res.loss[0] * 1e-6
