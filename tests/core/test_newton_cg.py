@@ -88,3 +88,23 @@ def test_cli_train_with_newton_cg_and_the_refusal_names_it(tmp_path, capsys):
     assert main(["run", "--objective", "booth", "--optimizer", "newton-cg", "--start", "-4", "7", "--epochs", "2",
                  "--out", str(tmp_path / "r.csv")]) == 0
     assert "final (1, 3)" in capsys.readouterr().err
+
+
+def test_evaluations_are_counted_per_product_and_trial():
+    """njev = the run's evaluations + 2 per H·v; nfev = the run's + 1 per backtracking trial (+ 1 in init);
+    with central differences each gradient adds its 2d values of f."""
+    from gdstudio.core.runs import Run
+
+    for gradient, fd in (("analytic", 0), ("central", 4)):
+        cfg = RunConfig.create("rosenbrock", "newton-cg", starts=[(-1.5, 2.0)], epochs=6, gradient=gradient,
+                               hyperparams={"max_cg": 4})
+        r = Run(cfg)
+        cg = trials = 0
+        for step in r:
+            if step.k:
+                cg += int(step.info["cg"][0])
+                trials += int(np.count_nonzero(~np.isnan(step.info["tried_t"][0])))
+        assert cg > 6 and trials >= 6
+        assert r.njev[0] == 7 + 2 * cg
+        # + 1: init evaluates f at the start for the first line search (as BFGS and line-search do)
+        assert r.nfev[0] == 7 * (1 + fd) + 1 + trials + 2 * cg * fd
