@@ -106,9 +106,12 @@ def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settin
         values["objective_title"] = obj.title if obj.spec().startswith(EXPR_PREFIX) and \
             obj.title != obj.formula else ""
     values["optimizer"] = panel.optimizer_name()
+    # the own rules of this session are kept as keys of the hyperparameters (restore() offers them again)
+    own = {r: {} for r in panel.rule_choice.known_rules() if r not in base.hyperparams}
+    values["hyperparams"] = {**base.hyperparams, **own}
     try:
         hp = panel.hp_form.values()
-        values["hyperparams"] = {**base.hyperparams, panel.optimizer_name(): hp}
+        values["hyperparams"] = {**base.hyperparams, **own, panel.optimizer_name(): hp}
     except ValueError:
         pass  # an invalid field: keep what was remembered
     values["epochs"] = int(panel.epochs_spin.value())
@@ -146,6 +149,8 @@ def restore(window: "SettingsWindow", s: app_settings.Settings) -> None:
         window.restoreState(QByteArray(s.window_state))
     unpack_splitters(window, s.splitter_state)
     window.side_panel.formula_field.set_recent(s.recent_formulas)
+    for spec in s.hyperparams:  # own rules used before: offered in the race dialog again
+        window.side_panel.rule_choice.remember(spec)
     cfg = config_from_settings(s)
     if cfg is None:
         cfg = defaults.first_config()

@@ -9,6 +9,11 @@ are offered as starting points.
 item data is the spec ``"rule:<text>"`` (the momentum rule until the user writes another), so the panel,
 sweeps, races, sessions and CSV treat it like any optimizer name. Choosing the entry opens the editor; the
 "Edit rule…" button beside it reopens it.
+
+The combo holds one rule (the last one accepted), but every rule the user has had this session is kept in
+:meth:`RuleChoice.known_rules` (accepted in the editor, restored from the settings, opened from a session, run
+in a race): the race dialog offers them all beside the built-ins, whatever the panel shows. A rule is named by
+a comment on its first line (``# heavy ball``; :func:`gdstudio.core.rules.rule_name`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from gdstudio.core import rules as R
 OWN_RULE_TEXT = "Own rule…"
 DEFAULT_RULE = R.EXAMPLES["momentum"][1]
 OK_STYLE = "color: #188038;"
+#: Most own rules kept for the race dialog (the oldest is forgotten first).
+MAX_KNOWN_RULES = 20
 ERROR_STYLE = "color: #d93025; font-weight: bold;"
 
 
@@ -85,7 +92,8 @@ class RuleEditor(QDialog):
         intro = QLabel("Write what one step does, one assignment per line. <code>x</code> is the point, "
                        "<code>g</code> the gradient, <code>t</code> the step (from 1), <code>f</code> the loss; "
                        "other names you assign keep their value between steps (starting at 0). "
-                       "<code>param lr = 0.01</code> adds a field to the form. Functions: "
+                       "<code>param lr = 0.01</code> adds a field to the form; a first line <code># my rule</code> "
+                       "names the rule (in races and run lists). Functions: "
                        + ", ".join(R.FUNCTIONS) + ".")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
@@ -199,6 +207,7 @@ class RuleChoice(QObject):
         self.edit_button.setToolTip("Write or change your own update rule")
         self.edit_button.hide()
         self.dialog: RuleEditor | None = None
+        self.known: list[str] = []  # every rule the user has had this session, oldest first
         self._set_item(R.RULE_PREFIX + DEFAULT_RULE)
         combo.activated.connect(self._on_activated)
         combo.currentIndexChanged.connect(self._on_index)
@@ -220,6 +229,25 @@ class RuleChoice(QObject):
         """Make the entry hold ``spec`` (``"rule:<text>"``; ValueError if the rule is invalid)."""
         R.compile_rule(spec[len(R.RULE_PREFIX):])
         self._set_item(spec)
+        self.remember(spec)
+
+    def remember(self, spec: str) -> bool:
+        """Keep ``spec`` among :meth:`known_rules` (a rule that does not compile, or a built-in's name, is
+        ignored; returns whether it is kept). At most :data:`MAX_KNOWN_RULES`, the oldest forgotten first."""
+        if not (isinstance(spec, str) and spec.startswith(R.RULE_PREFIX)):
+            return False
+        if spec in self.known:
+            return True
+        try:
+            R.compile_rule(spec[len(R.RULE_PREFIX):])
+        except R.RuleError:
+            return False
+        self.known = (self.known + [spec])[-MAX_KNOWN_RULES:]
+        return True
+
+    def known_rules(self) -> list[str]:
+        """The own rules of this session (specs ``"rule:<text>"``), oldest first."""
+        return list(self.known)
 
     def _on_index(self, index: int) -> None:
         self.edit_button.setVisible(index == self.index)
@@ -242,6 +270,7 @@ class RuleChoice(QObject):
     def _on_accepted(self, dlg: RuleEditor) -> None:
         spec = dlg.spec()
         self._set_item(spec)
+        self.remember(spec)
         combo = self.panel.optimizer_combo
         if combo.currentIndex() != self.index:
             combo.setCurrentIndex(self.index)  # the panel rebuilds the form
