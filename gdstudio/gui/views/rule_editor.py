@@ -62,7 +62,9 @@ def rules_help_html() -> str:
         "<code>x</code> moves the point. Any other name you assign is a <i>state variable</i>: it keeps its value "
         "from step to step and starts at 0 (or at <code>init v = …</code>). <code>param lr = 0.01</code> declares a "
         "hyperparameter with its default: it appears in the form and in sweeps and races. The usual names "
-        + implicit + " need no declaration (default in parentheses). <code>#</code> starts a comment.</p>"
+        + implicit + " need no declaration (default in parentheses). <code>#</code> starts a comment; a comment on "
+        "the first line names the rule (<code># heavy ball</code>): races and run lists show that name. Every rule "
+        "you write is offered in Run ▸ Race optimizers… beside the built-ins, whatever the panel shows.</p>"
         "<h3>Names</h3><table cellspacing='4'>" + inputs +
         "<tr><td><code>pi</code>, <code>e</code></td><td>the constants</td></tr></table>"
         "<h3>Functions</h3><table cellspacing='4'>" + funcs + "</table>"
