@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import model_mode
 
             self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
+            from gdstudio.gui import model_why
+
+            self.model_why = model_why.install(self)  # See why in Model mode: a training step explained
             restoring = store is not None and config is None
             if not restoring:  # (restore() applies the remembered config: the surface is computed once)
                 self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed

@@ -150,9 +150,19 @@ def explain_model_step(model: ModelObjective, thetas, k: int, data: str = "batch
     k = int(k)
     if not 0 <= k < len(thetas):
         raise ValueError(f"step {k} is not recorded (0 to {len(thetas) - 1})")
+    return explain_model_update(model, k, thetas[k], thetas[k + 1] if k + 1 < len(thetas) else None, data)
+
+
+def explain_model_update(model: ModelObjective, k: int, theta, next_theta=None, data: str = "batch") -> ModelStep:
+    """Explain step ``k`` from its parameters θ_k and θ_k+1 (``next_theta`` None: no update was taken yet).
+    ``k`` picks the minibatch (:meth:`~gdstudio.core.models.ModelObjective.batch_indices`)."""
+    theta = np.array(theta, dtype=float).reshape(-1)
+    if theta.shape != (model.dim,):
+        raise ValueError(f"θ must have {model.dim} coordinates, got {theta.shape}")
+    nxt = None if next_theta is None else np.array(next_theta, dtype=float).reshape(-1)
+    if nxt is not None and nxt.shape != theta.shape:
+        raise ValueError(f"θ_k+1 must have {model.dim} coordinates, got {nxt.shape}")
     X, y, text = samples(model, k, data)
-    theta = thetas[k].copy()
-    nxt = thetas[k + 1].copy() if k + 1 < len(thetas) else None
     with np.errstate(all="ignore"):
         loss, grad = model.loss_grad(theta, X, y)
     next_loss = None if nxt is None else float(model_losses(model, nxt[None], X, y)[0])
@@ -164,7 +174,7 @@ def explain_model_step(model: ModelObjective, thetas, k: int, data: str = "batch
         g = gb[name].reshape(-1)
         u = ub[name].reshape(-1) if upd is not None else None
         blocks[name] = (float(np.linalg.norm(g)), None if u is None else float(np.linalg.norm(u)), _cos(u, g))
-    return ModelStep(k, theta, nxt, float(loss), np.asarray(grad, dtype=float), next_loss, data, text, blocks)
+    return ModelStep(int(k), theta, nxt, float(loss), np.asarray(grad, dtype=float), next_loss, data, text, blocks)
 
 
 def line_minimum(phi, step: float) -> tuple[float, float, bool]:
@@ -337,4 +347,4 @@ def model_gradient_check(model: ModelObjective, step: ModelStep, n: int = 8, see
 
 
 __all__ = ["DATA", "ModelGradientCheck", "ModelLineSearch", "ModelStep", "coordinate_label", "explain_model_step",
-           "line_minimum", "model_gradient_check", "model_line_search", "model_losses", "samples"]
+           "explain_model_update", "line_minimum", "model_gradient_check", "model_line_search", "model_losses", "samples"]
