@@ -65,16 +65,24 @@ SWEEP_TEXT = "0.03, 0.1, 0.3"
 BATCH_CHOICES = ("full", "32", "64", "128", "256")
 
 
-def parse_pairs(text: str) -> list[tuple[str, float]]:
-    """``"gd:0.1, adam:0.01"`` → [("gd", 0.1), ("adam", 0.01)]; ValueError names a bad entry."""
+def parse_pairs(text: str, rules: dict[str, str] | None = None) -> list[tuple[str, float]]:
+    """``"gd:0.1, adam:0.01"`` → [("gd", 0.1), ("adam", 0.01)]; ValueError names a bad entry.
+
+    ``rules`` maps the names of the user's own rules (``"heavy ball"``, from a first line ``# heavy ball``; an
+    unnamed one is ``"own rule"``) to their specs: ``"heavy ball:0.01"`` races that rule (the name is kept; the
+    spec is looked up by the caller with the same mapping)."""
+    rules = rules or {}
     out = []
     for part in text.split(","):
         part = part.strip()
         if not part:
             continue
-        name, sep, lr = part.partition(":")
+        name, sep, lr = part.rpartition(":") if ":" in part else (part, "", "")
         name = name.strip()
-        optimizer_class(name)
+        if name in rules:
+            optimizer_class(rules[name])
+        else:
+            optimizer_class(name)
         try:
             v = float(lr) if sep else MODEL_LR.get(name, 0.01)
         except ValueError:
@@ -207,7 +215,9 @@ class ModelPanel(QScrollArea):
         g = QGroupBox("Compare")
         f = QFormLayout(g)
         self.race_edit = QLineEdit(RACE_TEXT)
-        self.race_edit.setToolTip("optimizer:learning rate pairs raced on the same model and data")
+        self.race_edit.setToolTip("optimizer:learning rate pairs raced on the same model and data; your own "
+                                  "update rules by their name (first line '# heavy ball' → heavy ball:0.01, "
+                                  "unnamed: own rule:0.01)")
         f.addRow("race", self.race_edit)
         self.race_button = QPushButton("Race")
         f.addRow(self.race_button)
@@ -413,16 +423,24 @@ class ModelMode(QObject):
         if cfg is not None:
             self._start([cfg], [cfg.optimizer])
 
+    def own_rules(self) -> dict[str, str]:
+        """The user's own rules by name (see :func:`parse_pairs`), the newest winning a shared name."""
+        from gdstudio.core.rules import rule_label
+
+        return {rule_label(spec): spec for spec in self.window.side_panel.rule_choice.known_rules()}
+
     def race(self, entries: list[tuple[str, float]] | None = None) -> None:
+        rules = self.own_rules()
         try:
-            entries = entries or parse_pairs(self.panel.race_edit.text())
+            entries = entries or parse_pairs(self.panel.race_edit.text(), rules)
         except ValueError as exc:
             QMessageBox.warning(self.window, "Race", str(exc))
             return
         configs = []
         for name, lr in entries:
-            hp = {"lr": lr} if any(h.name == "lr" for h in optimizer_class(name).hyperparams) else {}
-            cfg = self._config(optimizer=name, hyperparams=hp, name=f"{name} ε={lr:g}")
+            spec = rules.get(name, name)
+            hp = {"lr": lr} if any(h.name == "lr" for h in optimizer_class(spec).hyperparams) else {}
+            cfg = self._config(optimizer=spec, hyperparams=hp, name=f"{name} ε={lr:g}")
             if cfg is None:
                 return
             configs.append(cfg)

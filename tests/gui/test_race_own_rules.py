@@ -129,3 +129,28 @@ def test_race_configs_name_rules_and_number_unnamed_ones():
     cfgs = compare.race_configs(ROSEN, [("rule:x = x - lr*g", {}), ("rule:" + HEAVY, {}),
                                         ("rule:x = x - 2*lr*g", {}), ("gd", {})])
     assert [c.name for c in cfgs] == ["own rule", "heavy ball", "own rule 2", "gd"]
+
+
+def test_a_written_rule_races_by_name_in_model_mode(make_window, qtbot):
+    from gdstudio.core.training import TrainConfig, train
+
+    w = make_window(ROSEN)
+    write_rule(w, qtbot, HEAVY)
+    choose_builtin(w, "gd")
+    mm = w.model_mode
+    qtbot.mouseClick(mm.model_radio, Qt.MouseButton.LeftButton)
+    p = mm.panel
+    p.set_model("softmax")
+    p.batch_combo.setCurrentText("full")
+    p.val_spin.setValue(0.2)
+    p.epochs_spin.setValue(3)
+    p.race_edit.clear()
+    QTest.keyClicks(p.race_edit, "gd:0.1, heavy ball:0.2")
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        qtbot.mouseClick(p.race_button, Qt.MouseButton.LeftButton)
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "heavy ball ε=0.2"]
+    rule_run = mm.worker.trainings()[1]
+    assert rule_run.config.optimizer == "rule:" + HEAVY
+    ref = train(TrainConfig.create(model="softmax", optimizer="rule:" + HEAVY, hyperparams={"lr": 0.2},
+                                   model_params={"reg": 1e-3}, val=0.2, epochs=3))
+    np.testing.assert_array_equal(rule_run.curve.array("batch_loss"), ref.curve.array("batch_loss"))
