@@ -3,10 +3,10 @@
     python benchmarks/bench_model_why.py [--repeat 5]
 
 For each model on digits (val 0.2: 1,438 training samples), full batches and minibatches of 64: the median time
-of :func:`explain_model_step` + :func:`model_line_search` + :func:`model_gradient_check` (8 coordinates) at step 0,
+of :func:`explain_model_step` + :func:`model_line_search` + :func:`model_gradient_check` (8 coordinates, and its error curve at 23 step sizes) at step 0,
 which is what one selection in the window computes. The line search evaluates the loss at about 450 parameter
 vectors (79 to explore the line, 7 × 41 to refine its minimiser, 161 for the chart), each in one vectorised call
-per chunk.
+per chunk; the gradient check 16 × 24 more.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def main(argv=None) -> int:
                 t0 = time.perf_counter()
                 s = explain_model_step(m, r.thetas, 0)
                 model_line_search(m, s)
-                model_gradient_check(m, s)
+                model_gradient_check(m, s, curve=np.logspace(-12, -1, 23))
                 times.append(time.perf_counter() - t0)
             print(f"| {model} | {bs or 'full'} | {m.dim:,} | {np.median(times):.3f} |")
     print(f"load average at end: {os.getloadavg()[0]:.2f}")

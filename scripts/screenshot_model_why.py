@@ -67,6 +67,9 @@ def main(argv=None) -> int:
     settle()
     why = window.model_why
     why.select(args.step)
+    t0 = time.monotonic()
+    while why.computing and time.monotonic() - t0 < 30:  # explained on a background thread
+        settle(1)
     tabs = why.inspector.tabs
     tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == args.tab))
     settle(30)

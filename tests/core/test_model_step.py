@@ -153,3 +153,20 @@ def test_coordinate_labels(gd_full):
     assert M.coordinate_label(m, 640) == "b[0]"
     with pytest.raises(ValueError):
         M.coordinate_label(m, m.dim)
+
+
+def test_gradient_check_error_curve_has_the_truncation_and_rounding_slopes(gd_full):
+    m = gd_full.model
+    s = M.explain_model_step(m, gd_full.thetas, 1)
+    hs = np.logspace(-11, -1, 21)
+    gc = M.model_gradient_check(m, s, n=6, seed=2, curve=hs)
+    assert gc.curve_errors.shape == (21, 6)
+    typical = np.median(gc.curve_errors, axis=1)
+    best = int(np.argmin(typical))
+    assert 1e-7 < hs[best] < 1e-3  # the V's bottom is between rounding and truncation
+    assert typical[best] < 1e-7
+    assert typical[0] > 10 * typical[best] and typical[-1] > 10 * typical[best]  # both arms rise
+    # at the default h the table's errors are the curve's row for that h (|θ_i| < 1: one h for all coordinates)
+    gc2 = M.model_gradient_check(m, s, n=6, seed=2, curve=gc.h[:1])
+    assert np.all(gc2.h == gc2.h[0])
+    np.testing.assert_allclose(gc2.curve_errors[0], gc2.errors, rtol=1e-12, atol=0)

@@ -75,6 +75,10 @@ def test_step_three_times_then_see_why_explains_the_latest_gd_step(qtbot, window
     gc_text = ins.tab_text("Gradient check")
     assert "on 8 random coordinates" in gc_text and "they agree" in gc_text
     assert gc_text.count("<tr><td>W[") + gc_text.count("<tr><td>b[") == 8
+    fd_items = ins.fd_chart.getPlotItem().listDataItems()
+    assert len(fd_items) == 9  # each coordinate's error against h, and their median
+    hs, med = fd_items[-1].xData, fd_items[-1].yData  # the data, not its log10 on screen
+    assert len(hs) == 23 and hs.min() == pytest.approx(1e-12) and 0 < np.nanmin(med) < 1e-7  # the V's bottom: the central difference agrees there
 
 
 def test_pick_a_step_and_the_whole_training_set_on_minibatch_momentum(qtbot, window):
@@ -102,6 +106,13 @@ def test_pick_a_step_and_the_whole_training_set_on_minibatch_momentum(qtbot, win
     qtbot.waitUntil(lambda: why.step.data == "train", timeout=10000)
     assert "the whole training set (1,438 samples)" in ins.tab_text("Step")
     assert why.step.k == 7 and why.step.loss != batch_loss
+    # picks in quick succession: the window never waits, and the last one is what is shown
+    for k in ("9", "11", "12"):
+        ins.timeline.spin.selectAll()
+        QTest.keyClicks(ins.timeline.spin, k)
+        QTest.keyClick(ins.timeline.spin, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: not why.computing and why.step.k == 12, timeout=10000)
+    assert "step 12 of momentum" in ins.header.text() and ins.timeline.step() == 12
     # back to the function mode: the dock shows the function inspector again
     qtbot.mouseClick(mm.panel.function_radio, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.see_why.dock.widget().currentWidget() is not ins, timeout=5000)

@@ -82,6 +82,9 @@ class ModelInspector(QWidget):
         self.line_chart.setObjectName("model_line_chart")
         self.line_chart.setMinimumHeight(240)
         self.pages["Line search"].lay.insertWidget(0, self.line_chart)
+        self.fd_chart = _chart("central-difference error against h", "h", "relative error", log=True)
+        self.fd_chart.setObjectName("model_fd_chart")
+        self.pages["Gradient check"].lay.addWidget(self.fd_chart)
         for page in self.pages.values():
             page.finish()
         self.timeline.sig_step_selected.connect(lambda _start, k: self.sig_step_selected.emit(self.run_index(), k))
@@ -120,8 +123,9 @@ class ModelInspector(QWidget):
         self.header.setText(html.escape(text))
         for page in self.pages.values():
             page.text.setText("")
-        self.line_chart.getPlotItem().clear()
-        self.line_chart.getPlotItem().legend.clear()
+        for chart in (self.line_chart, self.fd_chart):
+            chart.getPlotItem().clear()
+            chart.getPlotItem().legend.clear()
 
     def tab_text(self, name: str) -> str:
         return self.pages[name].text.text()
@@ -195,8 +199,8 @@ class ModelInspector(QWidget):
         vb.setRange(xRange=(float(ls.ts[0]), float(ls.ts[-1])), yRange=(lo - pad, hi + 3 * pad), padding=0)
 
     def _check(self, gc) -> None:
-        head = ("<tr><th align='left'>coordinate</th><th>analytic ∂L/∂θ</th><th>central difference</th>"
-                "<th>relative error</th></tr>")
+        head = ("<tr><th align='left'>coordinate</th><th>&nbsp;analytic ∂L/∂θ&nbsp;</th>"
+                "<th>&nbsp;central difference&nbsp;</th><th>&nbsp;relative error</th></tr>")
         body = "".join(f"<tr><td>{html.escape(lbl)}</td><td align='right'>&nbsp;{num(a, 10)}&nbsp;</td>"
                        f"<td align='right'>&nbsp;{num(c, 10)}&nbsp;</td><td align='right'>&nbsp;{num(e, 2)}</td></tr>"
                        for lbl, a, c, e in zip(gc.labels, gc.analytic, gc.central, gc.errors))
@@ -207,6 +211,21 @@ class ModelInspector(QWidget):
                  ("they agree (rounding and O(h²) truncation only)" if ok else
                   "they differ: a kink of the loss (the SVM's hinge) between θ ± h, or a wrong gradient")),
                 ("step h", "ε<sup>1/3</sup>·max(1, |θ_i|) ≈ " + num(float(np.max(gc.h)), 2) if gc.h.size else "—"),
-                ("", "central difference (L(θ + h e_i) − L(θ − h e_i)) / 2h; relative error |a − c| / max(|a|, |c|)"),
+                ("", "central difference (L(θ + h e_i) − L(θ − h e_i)) / 2h; relative error |a − c| / max(|a|, |c|). "
+                     "Chart: the same at every h (red dotted line: the h of the table) — large h: truncation (slope 2), "
+                     "small h: rounding (slope −1)"),
                 ("", f"<table cellspacing='2'>{head}{body}</table>")]
         self.pages["Gradient check"].text.setText(table(rows))
+        pi = self.fd_chart.getPlotItem()
+        pi.clear()
+        pi.legend.clear()
+        if gc.curve_h.size:
+            floor = 1e-17  # an exact agreement (error 0) is drawn at the bottom, not dropped by the log axis
+            for j in range(gc.curve_errors.shape[1]):
+                pi.plot(gc.curve_h, np.maximum(gc.curve_errors[:, j], floor), pen=pg.mkPen("#90caf9", width=1),
+                        name="each coordinate" if j == 0 else None)
+            pi.plot(gc.curve_h, np.maximum(np.median(gc.curve_errors, axis=1), floor),
+                    pen=pg.mkPen(PHI_COLOR, width=2.5), name="median")
+            for h in np.unique(gc.h):
+                pi.addItem(pg.InfiniteLine(np.log10(h), angle=90,
+                                           pen=pg.mkPen(TAKEN_COLOR, width=1, style=Qt.PenStyle.DotLine)))
