@@ -29,6 +29,7 @@ def main(argv=None) -> int:
     ap.add_argument("--epochs", type=int, default=10)
     ap.add_argument("--step", type=int, default=5)
     ap.add_argument("--dock", type=int, default=720, help="width of the See why dock")
+    ap.add_argument("--charts-out", default="", help="also save each chart of the shown tab (PATH-<name>.png)")
     args = ap.parse_args(argv)
 
     from PySide6.QtCore import Qt
@@ -73,6 +74,13 @@ def main(argv=None) -> int:
     tabs = why.inspector.tabs
     tabs.setCurrentIndex(next(i for i in range(tabs.count()) if tabs.tabText(i) == args.tab))
     settle(30)
+    if args.charts_out:
+        ins = why.inspector
+        for name in ("line_chart", "zoom_chart", "fd_chart"):
+            chart = getattr(ins, name)
+            if chart.isVisibleTo(ins.tabs.currentWidget()):
+                path = f"{args.charts_out}-{name}.png"
+                print(f"{'wrote' if chart.grab().save(path) else 'FAILED to write'} {path}")
     return save_and_close(window, args.out, f"{args.model} {args.optimizer} ε={args.lr}: step {args.step}, "
                                             f"{args.tab}")
 

@@ -76,6 +76,10 @@ def test_line_search_minimiser_against_a_fine_grid(fixture, request):
     assert abs(ls.best_t - grid[j]) <= grid[1] - grid[0]
     assert ls.values.min() >= ls.best_value - 1e-13
     assert ls.ts[0] < 0 < ls.taken_t and ls.ts[-1] > max(ls.taken_t, ls.best_t)
+    assert ls.zoom_ts[0] == -ls.taken_t / 2 and ls.zoom_ts[-1] == 2 * ls.taken_t
+    np.testing.assert_allclose(ls.zoom_values, M.model_losses(m, s.theta + ls.zoom_ts[:, None] * ls.direction, X, y),
+                               rtol=1e-13)
+    assert ls.zoom_values[np.searchsorted(ls.zoom_ts, ls.taken_t)] == ls.taken_value
 
 
 def test_linear_approximation_error_is_second_order(gd_full):

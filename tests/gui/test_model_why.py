@@ -70,6 +70,9 @@ def test_step_three_times_then_see_why_explains_the_latest_gd_step(qtbot, window
     curves = [it for it in ins.line_chart.getPlotItem().listDataItems()]
     xs, ys = curves[0].getData()
     np.testing.assert_allclose(ys, ls.values, rtol=1e-12)
+    zoom = ins.zoom_chart.getPlotItem().listDataItems()
+    np.testing.assert_allclose(zoom[0].yData, ls.zoom_values, rtol=1e-12)  # φ near the step taken
+    assert list(zoom[2].xData) == [ls.taken_t]
     # gradient check: 8 coordinates, they agree
     ins.tabs.setCurrentIndex(2)
     gc_text = ins.tab_text("Gradient check")

@@ -231,6 +231,13 @@ class ModelLineSearch:
     best_value: float
     bounded: bool
     data_text: str
+    #: φ near the step taken, t in [−s/2, 2s] (s = ‖Δθ‖): where the linear approximation holds or fails.
+    zoom_ts: np.ndarray = field(default_factory=lambda: np.empty(0))
+    zoom_values: np.ndarray = field(default_factory=lambda: np.empty(0))
+
+    @property
+    def zoom_linear(self) -> np.ndarray:
+        return self.value + self.zoom_ts * self.slope
 
     @property
     def ratio(self) -> float:
@@ -256,7 +263,8 @@ def model_line_search(model: ModelObjective, step: ModelStep, n: int = 161) -> M
 
     ``ts`` runs over ``n`` points from :math:`\min(0, t^\ast) - T/4` to :math:`\max(s, t^\ast) + T/2` with
     :math:`s = \lVert\Delta\theta\rVert`, :math:`T = \max(s, |t^\ast|)`, so the start, the point taken and the
-    minimiser are all in view; the taken point and the minimiser are included exactly.
+    minimiser are all in view; the taken point and the minimiser are included exactly. ``zoom_ts`` (81 points on
+    :math:`[-s/2, 2s]`) shows the neighbourhood of the step taken, where a too-small step is otherwise a dot at 0.
     """
     upd = step.update
     if upd is None or not np.all(np.isfinite(upd)):
@@ -275,11 +283,13 @@ def model_line_search(model: ModelObjective, step: ModelStep, n: int = 161) -> M
     best_t, best_v, bounded = line_minimum(phi, s)
     T = max(s, abs(best_t))
     ts = np.union1d(np.linspace(min(0.0, best_t) - T / 4, max(s, best_t) + T / 2, int(n)), [0.0, s, best_t])
-    vals = phi(ts)
+    zoom = np.union1d(np.linspace(-s / 2, 2 * s, 81), [0.0, s])
+    both = phi(np.concatenate([ts, zoom]))  # one vectorised evaluation for both charts
+    vals, zvals = both[:len(ts)], both[len(ts):]
     slope = float(step.gradient @ d)
     taken = float(vals[np.searchsorted(ts, s)])
     return ModelLineSearch(ts, vals, step.loss + ts * slope, step.loss, slope, d, s, taken, best_t, best_v,
-                           bounded, text)
+                           bounded, text, zoom, zvals)
 
 
 @dataclass(frozen=True)

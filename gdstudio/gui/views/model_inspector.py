@@ -82,6 +82,9 @@ class ModelInspector(QWidget):
         self.line_chart.setObjectName("model_line_chart")
         self.line_chart.setMinimumHeight(240)
         self.pages["Line search"].lay.insertWidget(0, self.line_chart)
+        self.zoom_chart = _chart("near the step taken: t from −‖Δθ‖/2 to 2‖Δθ‖", "t", "loss")
+        self.zoom_chart.setObjectName("model_zoom_chart")
+        self.pages["Line search"].lay.addWidget(self.zoom_chart)
         self.fd_chart = _chart("central-difference error against h", "h", "relative error", log=True)
         self.fd_chart.setObjectName("model_fd_chart")
         self.pages["Gradient check"].lay.addWidget(self.fd_chart)
@@ -123,7 +126,7 @@ class ModelInspector(QWidget):
         self.header.setText(html.escape(text))
         for page in self.pages.values():
             page.text.setText("")
-        for chart in (self.line_chart, self.fd_chart):
+        for chart in (self.line_chart, self.zoom_chart, self.fd_chart):
             chart.getPlotItem().clear()
             chart.getPlotItem().legend.clear()
 
@@ -192,6 +195,18 @@ class ModelInspector(QWidget):
         pi.plot([ls.best_t], [ls.best_value], pen=None, symbol="d", symbolSize=13, symbolBrush=BEST_COLOR,
                 name="the line's minimum" if ls.bounded else "lowest explored")
         pi.addItem(pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine)))
+        zi = self.zoom_chart.getPlotItem()
+        zi.clear()
+        zi.legend.clear()
+        zi.plot(ls.zoom_ts, ls.zoom_values, pen=pg.mkPen(PHI_COLOR, width=2.5), name="φ(t)")
+        zi.plot(ls.zoom_ts, ls.zoom_linear, pen=pg.mkPen(LINEAR_COLOR, width=1.5, style=Qt.PenStyle.DashLine),
+                name="linear approximation")
+        zi.plot([ls.taken_t], [ls.taken_value], pen=None, symbol="star", symbolSize=18, symbolBrush=TAKEN_COLOR,
+                name="the step taken")
+        if ls.zoom_ts[0] <= ls.best_t <= ls.zoom_ts[-1]:
+            zi.plot([ls.best_t], [ls.best_value], pen=None, symbol="d", symbolSize=13, symbolBrush=BEST_COLOR,
+                    name="the line's minimum")
+        zi.addItem(pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine)))
         vb = pi.getViewBox()
         lo = float(np.nanmin(ls.values))
         hi = max(float(np.nanmax(ls.values[ls.ts <= max(ls.taken_t, ls.best_t)])), ls.value)
