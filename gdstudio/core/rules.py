@@ -455,7 +455,6 @@ def display_name(spec: str) -> str:
 
 #: Longest rule name (the text of a leading comment line) used as a label.
 MAX_TITLE = 40
-_TITLE_RE = re.compile(r"\A\s*#[ \t]*([^\n]*?)[ \t]*(?:\n|\Z)")
 
 
 def rule_name(spec: str) -> str:
@@ -467,8 +466,11 @@ def rule_name(spec: str) -> str:
     """
     if not (isinstance(spec, str) and spec.startswith(RULE_PREFIX)):
         return ""
-    m = _TITLE_RE.match(spec[len(RULE_PREFIX):])
-    name = m.group(1).strip() if m else ""
+    body = spec[len(RULE_PREFIX):].lstrip()
+    if not body.startswith("#"):
+        return ""
+    first = body[1:].splitlines()[0] if body[1:] else ""  # any line break ends the name (\r, \u2028, ...)
+    name = " ".join("".join(c if c.isprintable() else " " for c in first).split())  # one line, single spaces
     return name if len(name) <= MAX_TITLE else name[:MAX_TITLE - 1] + "…"
 
 

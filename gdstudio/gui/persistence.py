@@ -114,6 +114,7 @@ def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settin
         values["hyperparams"] = {**base.hyperparams, **own, panel.optimizer_name(): hp}
     except ValueError:
         pass  # an invalid field: keep what was remembered
+    values["hyperparams"] = _newest_rules(values["hyperparams"], panel.optimizer_name())
     values["epochs"] = int(panel.epochs_spin.value())
     try:
         values["start"] = tuple(panel.start())
@@ -126,6 +127,16 @@ def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settin
     except ValueError:
         pass
     return dataclasses.replace(base, **values)
+
+
+def _newest_rules(hyperparams: dict, keep: str) -> dict:
+    """At most :data:`~gdstudio.gui.views.rule_editor.MAX_KNOWN_RULES` own rules (the newest, and ``keep``, the
+    panel's optimizer) among the remembered hyperparameters: the store does not grow with every rule ever typed."""
+    from gdstudio.gui.views.rule_editor import MAX_KNOWN_RULES
+
+    rules = [k for k in hyperparams if isinstance(k, str) and k.startswith("rule:") and k != keep]
+    drop = set(rules[:max(0, len(rules) - (MAX_KNOWN_RULES - (keep in hyperparams and keep.startswith("rule:"))))])
+    return {k: v for k, v in hyperparams.items() if k not in drop}
 
 
 def config_from_settings(s: app_settings.Settings) -> RunConfig | None:

@@ -154,3 +154,15 @@ def test_a_written_rule_races_by_name_in_model_mode(make_window, qtbot):
     ref = train(TrainConfig.create(model="softmax", optimizer="rule:" + HEAVY, hyperparams={"lr": 0.2},
                                    model_params={"reg": 1e-3}, val=0.2, epochs=3))
     np.testing.assert_array_equal(rule_run.curve.array("batch_loss"), ref.curve.array("batch_loss"))
+
+
+def test_the_settings_keep_the_newest_rules_only():
+    from gdstudio.gui.persistence import _newest_rules
+    from gdstudio.gui.views.rule_editor import MAX_KNOWN_RULES
+
+    hp = {"gd": {"lr": 0.1}, **{f"rule:x = x - {i}*g": {} for i in range(MAX_KNOWN_RULES + 10)}}
+    kept = _newest_rules(hp, "rule:x = x - 3*g")  # the panel's rule stays, however old
+    rules = [k for k in kept if k.startswith("rule:")]
+    assert len(rules) == MAX_KNOWN_RULES and "rule:x = x - 3*g" in rules and "gd" in kept
+    assert f"rule:x = x - {MAX_KNOWN_RULES + 9}*g" in rules and "rule:x = x - 0*g" not in rules
+    assert len([k for k in _newest_rules(hp, "gd") if k.startswith("rule:")]) == MAX_KNOWN_RULES
