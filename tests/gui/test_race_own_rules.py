@@ -166,3 +166,15 @@ def test_the_settings_keep_the_newest_rules_only():
     assert len(rules) == MAX_KNOWN_RULES and "rule:x = x - 3*g" in rules and "gd" in kept
     assert f"rule:x = x - {MAX_KNOWN_RULES + 9}*g" in rules and "rule:x = x - 0*g" not in rules
     assert len([k for k in _newest_rules(hp, "gd") if k.startswith("rule:")]) == MAX_KNOWN_RULES
+
+
+def test_the_editor_and_the_method_list_show_a_rules_name(make_window, qtbot):
+    w = make_window(ROSEN)
+    write_rule(w, qtbot, HEAVY)
+    assert w.side_panel.optimizer_combo.currentText() == "Own rule: heavy ball"
+    dlg = w.side_panel.rule_choice.open_editor()
+    qtbot.waitExposed(dlg)
+    assert "name: heavy ball" in dlg.status.text()
+    dlg.edit.setPlainText(SIGN)
+    assert "(a first line # my rule names it)" in dlg.status.text()
+    dlg.reject()

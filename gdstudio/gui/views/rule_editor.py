@@ -164,7 +164,9 @@ class RuleEditor(QDialog):
         params = ", ".join(f"{n} = {v:g}" for n, v in p.params) or "none"
         state = ", ".join(p.state) or "none"
         self.status.setStyleSheet(OK_STYLE)
-        self.status.setText(f"✓ valid — params (in the form): {params} · state: {state}")
+        name = R.rule_name(self.spec())
+        named = f"name: {name} · " if name else "(a first line # my rule names it) · "
+        self.status.setText(f"✓ valid — {named}params (in the form): {params} · state: {state}")
 
     def _underline(self) -> None:
         """Mark the error's span (at least one character) with a red wavy underline."""
@@ -221,7 +223,7 @@ class RuleChoice(QObject):
     def _set_item(self, spec: str) -> None:
         combo = self.panel.optimizer_combo
         combo.setItemData(self.index, spec)
-        one = R.compile_rule(spec[len(R.RULE_PREFIX):]).one_line
+        one = R.rule_name(spec) or R.compile_rule(spec[len(R.RULE_PREFIX):]).one_line
         label = f"Own rule: {one}"
         combo.setItemText(self.index, label if len(label) <= 40 else label[:39] + "…")
         combo.setItemData(self.index, "Your own update rule (choose to edit it):\n" + spec[len(R.RULE_PREFIX):],
