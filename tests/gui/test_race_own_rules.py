@@ -51,6 +51,7 @@ def race_with(monkeypatch, window, qtbot, pick, seen):
         items = [dlg.list.item(i) for i in range(dlg.list.count())]
         seen["names"] = list(dlg.names)
         seen["texts"] = [it.text() for it in items]
+        seen["ticked"] = dlg.checked()
         dlg.set_checked(list(pick))
         for name, hp in pick.items():
             for k, v in hp.items():
@@ -77,6 +78,7 @@ def test_two_rules_written_then_a_builtin_chosen_both_rules_race(make_window, qt
     assert heavy in seen["names"] and sign in seen["names"]
     assert "Own rule: heavy ball" in seen["texts"]  # named by its first comment line
     assert "Own rule: x = x - lr*sign(g)" in seen["texts"]  # unnamed: its statements
+    assert seen["ticked"] == ["gd", "momentum", "adam", sign]  # the newest own rule is ticked at first
     runs = list(w.model)
     assert [e.label for e in runs] == ["gd", "heavy ball", "own rule"]
     by = {e.label: e for e in runs}

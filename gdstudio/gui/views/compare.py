@@ -295,10 +295,10 @@ class RaceDialog(_CompareDialog):
         self.list.setToolTip("Tick the optimizers to race")
         self.stack = QStackedWidget()
         self.forms: dict[str, ParamForm] = {}
-        if checked is None:
-            checked = [base.optimizer] + [n for n in DEFAULT_RACE if n != base.optimizer]
         # the built-ins, then every own rule the user has (the panel's one too), by its spec "rule:<text>"
         rules = [r for r in own_rules if isinstance(r, str) and r.startswith(RULE_PREFIX)]
+        if checked is None:  # the panel's optimizer, gd, momentum, adam, and the newest own rule (to race it)
+            checked = [base.optimizer] + [n for n in DEFAULT_RACE if n != base.optimizer] + rules[-1:]
         if base.optimizer not in OPTIMIZERS:
             rules.append(base.optimizer)
         self.names = optimizer_names() + [r for r in dict.fromkeys(rules) if r not in OPTIMIZERS]
