@@ -174,3 +174,15 @@ def test_gradient_check_error_curve_has_the_truncation_and_rounding_slopes(gd_fu
     gc2 = M.model_gradient_check(m, s, n=6, seed=2, curve=gc.h[:1])
     assert np.all(gc2.h == gc2.h[0])
     np.testing.assert_allclose(gc2.curve_errors[0], gc2.errors, rtol=1e-12, atol=0)
+
+
+def test_a_diverged_point_is_explained_without_error(gd_full):
+    m = gd_full.model
+    thetas = gd_full.thetas[:2].copy()
+    thetas[1, :5] = np.nan  # θ_1 is not finite: no line to search
+    s = M.explain_model_step(m, thetas, 0)
+    assert M.model_line_search(m, s) is None and np.isnan(s.next_loss)
+    bad = M.explain_model_step(m, thetas, 1)
+    assert np.isnan(bad.loss) and bad.update is None
+    gc = M.model_gradient_check(m, bad, n=4)
+    assert np.isnan(gc.max_error)  # never "they agree" for NaN

@@ -312,6 +312,7 @@ class ModelGradientCheck:
 
     @property
     def max_error(self) -> float:
+        """The largest relative error (NaN if any is: a point or gradient that is not finite)."""
         return float(np.max(self.errors)) if self.errors.size else 0.0
 
 
@@ -336,9 +337,11 @@ def _central(model, theta, coords, hs, X, y) -> np.ndarray:
 
 
 def _relative(a, c) -> np.ndarray:
+    """|a − c| / max(|a|, |c|); 0 where both are 0, NaN where either is not finite (a diverged point)."""
     scale = np.maximum(np.abs(a), np.abs(c))
     with np.errstate(all="ignore"):
-        return np.where(scale > 0, np.abs(a - c) / np.where(scale > 0, scale, 1.0), 0.0)
+        err = np.where(scale > 0, np.abs(a - c) / np.where(scale > 0, scale, 1.0), 0.0)
+    return np.where(np.isfinite(a) & np.isfinite(c), err, np.nan)
 
 
 def model_gradient_check(model: ModelObjective, step: ModelStep, n: int = 8, seed: int = 0,

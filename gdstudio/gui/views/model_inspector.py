@@ -208,10 +208,11 @@ class ModelInspector(QWidget):
                     name="the line's minimum")
         zi.addItem(pg.InfiniteLine(0.0, angle=90, pen=pg.mkPen("#808080", width=1, style=Qt.PenStyle.DotLine)))
         vb = pi.getViewBox()
-        lo = float(np.nanmin(ls.values))
-        hi = max(float(np.nanmax(ls.values[ls.ts <= max(ls.taken_t, ls.best_t)])), ls.value)
-        pad = 0.08 * (hi - lo) or 0.1
-        vb.setRange(xRange=(float(ls.ts[0]), float(ls.ts[-1])), yRange=(lo - pad, hi + 3 * pad), padding=0)
+        near = ls.values[(ls.ts <= max(ls.taken_t, ls.best_t)) & np.isfinite(ls.values)]
+        if near.size and np.isfinite(ls.value):  # y: from the minimum to the highest point up to the star/diamond
+            lo, hi = float(near.min()), max(float(near.max()), ls.value)
+            pad = 0.08 * (hi - lo) or 0.1
+            vb.setRange(xRange=(float(ls.ts[0]), float(ls.ts[-1])), yRange=(lo - pad, hi + 3 * pad), padding=0)
 
     def _check(self, gc) -> None:
         head = ("<tr><th align='left'>coordinate</th><th>&nbsp;analytic ∂L/∂θ&nbsp;</th>"
@@ -220,11 +221,13 @@ class ModelInspector(QWidget):
                        f"<td align='right'>&nbsp;{num(c, 10)}&nbsp;</td><td align='right'>&nbsp;{num(e, 2)}</td></tr>"
                        for lbl, a, c, e in zip(gc.labels, gc.analytic, gc.central, gc.errors))
         ok = gc.max_error < 1e-5
+        verdict = ("they agree (rounding and O(h²) truncation only)" if ok else
+                   "not finite: the parameters or the loss overflowed (a diverged training)"
+                   if not np.isfinite(gc.max_error) else
+                   "they differ: a kink of the loss (the SVM's hinge) between θ ± h, or a wrong gradient")
         rows = [(None, f"analytic gradient against central differences on {len(gc.coords)} random coordinates"),
                 ("samples", html.escape(gc.data_text)),
-                ("largest relative error", f"<b>{num(gc.max_error, 2)}</b> — " +
-                 ("they agree (rounding and O(h²) truncation only)" if ok else
-                  "they differ: a kink of the loss (the SVM's hinge) between θ ± h, or a wrong gradient")),
+                ("largest relative error", f"<b>{num(gc.max_error, 2)}</b> — " + verdict),
                 ("step h", "ε<sup>1/3</sup>·max(1, |θ_i|) ≈ " + num(float(np.max(gc.h)), 2) if gc.h.size else "—"),
                 ("", "central difference (L(θ + h e_i) − L(θ − h e_i)) / 2h; relative error |a − c| / max(|a|, |c|). "
                      "Chart: the same at every h (red dotted line: the h of the table) — large h: truncation (slope 2), "
