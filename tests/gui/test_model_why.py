@@ -119,3 +119,24 @@ def test_pick_a_step_and_the_whole_training_set_on_minibatch_momentum(qtbot, win
     # back to the function mode: the dock shows the function inspector again
     qtbot.mouseClick(mm.panel.function_radio, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: window.see_why.dock.widget().currentWidget() is not ins, timeout=5000)
+
+
+def test_the_model_inspector_draws_core_results_alone(qtbot):
+    from gdstudio.gui.views.model_inspector import ModelInspector
+
+    r = train(TrainConfig.create(optimizer="adam", hyperparams={"lr": 0.01}, batch_size=128, epochs=1, val=0.2))
+    s = MS.explain_model_step(r.model, r.thetas, 4)
+    w = ModelInspector()
+    qtbot.addWidget(w)
+    w.set_runs(["adam"])
+    w.set_range(len(r.thetas) - 1)
+    w.show_step("adam", "adam", s, MS.model_line_search(r.model, s),
+                MS.model_gradient_check(r.model, s, curve=[1e-9, 1e-6, 1e-3]))
+    assert "step 4 of adam" in w.header.text()
+    assert num(s.cos_angle, 6) in w.tab_text("Step") and "turned away" in w.tab_text("Step")
+    last = MS.explain_model_step(r.model, r.thetas, len(r.thetas) - 1)  # no update yet: nothing to search
+    w.show_step("adam", "adam", last, None, MS.model_gradient_check(r.model, last))
+    assert "none yet" in w.tab_text("Step") and "No update" in w.tab_text("Line search")
+    assert w.line_chart.getPlotItem().listDataItems() == []
+    w.show_message("nothing")
+    assert w.tab_text("Step") == "" and w.fd_chart.getPlotItem().listDataItems() == []

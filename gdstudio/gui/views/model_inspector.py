@@ -247,3 +247,25 @@ class ModelInspector(QWidget):
             for h in np.unique(gc.h):
                 pi.addItem(pg.InfiniteLine(np.log10(h), angle=90,
                                            pen=pg.mkPen(TAKEN_COLOR, width=1, style=Qt.PenStyle.DotLine)))
+
+
+if __name__ == "__main__":  # preview: python -m gdstudio.gui.views.model_inspector
+    import sys
+
+    from PySide6.QtWidgets import QApplication
+
+    from gdstudio.core.analysis import model_step as MS
+    from gdstudio.core.training import TrainConfig, train
+
+    app = QApplication(sys.argv)
+    r = train(TrainConfig.create(optimizer="momentum", hyperparams={"lr": 0.05}, batch_size=64, epochs=1, val=0.2))
+    s = MS.explain_model_step(r.model, r.thetas, 10)
+    w = ModelInspector()
+    w.set_runs(["momentum"])
+    w.set_range(len(r.thetas) - 1)
+    w.set_step(0, 10)
+    w.show_step("momentum", "momentum", s, MS.model_line_search(r.model, s),
+                MS.model_gradient_check(r.model, s, curve=[1e-9, 1e-6, 1e-3]))
+    w.resize(600, 800)
+    w.show()
+    sys.exit(app.exec())
