@@ -77,6 +77,9 @@ class PendingFormula(QObject):
         self._waiting: Callable[[], object] | None = None  # Run or Step, pressed while the formula compiled
         self.overlays = [CompilingOverlay(window.contour_view), CompilingOverlay(window.surface_view)]
         self.field.sig_invalid.connect(self._on_invalid)
+        # after the panel's own slot (connected first): a formula that is shown already (the text came back to
+        # it) changes no objective, but a Run waiting for it must start
+        self.field.sig_objective_ready.connect(self._on_ready)
         window.sig_objective_changed.connect(self._on_objective)
 
     # --- state -------------------------------------------------------------------------------------------
@@ -124,6 +127,12 @@ class PendingFormula(QObject):
         else:
             self.window.statusBar().showMessage("Another objective was chosen: the waiting run was not started",
                                                 8000)
+
+    def _on_ready(self, objective) -> None:
+        if self._waiting is not None and self.window.objective is objective:
+            command, self._waiting = self._waiting, None
+            if not self.window.closing:
+                command()
 
     def _on_invalid(self, message: str) -> None:
         if self._waiting is not None:

@@ -138,3 +138,41 @@ def test_choosing_a_built_in_while_the_remembered_formula_compiles_keeps_the_bui
     # the field has collected the finished compile (and handed its result on, were it not stale)
     qtbot.waitUntil(lambda: field._running is None, timeout=20000)
     assert changed == [] and w.objective.name == "booth"
+
+
+def test_run_pressed_while_a_typed_formula_compiles_starts_on_it_when_ready(make_window, booth_config, qtbot,
+                                                                             held_compile):
+    w = make_window(booth_config)
+    field = w.side_panel.formula_field
+    combo = w.side_panel.objective_combo
+    combo.setCurrentIndex(combo.findData(EXPR_PREFIX))  # the example formula, compiling (held)
+    assert field.busy() and w.objective.name == "booth"
+    assert overlays_shown(w) == [False, False]  # the booth surface stays until the formula is ready
+    press_f5(qtbot, w)
+    assert len(w.model) == 0 and "starts when it is ready" in w.statusBar().currentMessage()
+    held_compile.set()
+    qtbot.waitUntil(lambda: len(w.model) == 1, timeout=20000)
+    assert w.model.latest().config.objective_spec == EXPR_PREFIX + field.text()
+    qtbot.waitUntil(lambda: not w.controller.busy, timeout=20000)
+
+    # typed back to the formula shown: nothing to compile, the waiting Run starts at once on it
+    field._timer.setInterval(600_000)  # the check runs when the test says (check_now), not after a delay
+    shown = w.objective
+    field.formula_edit.setFocus()
+    field.formula_edit.end(False)
+    qtbot.keyClicks(field.formula_edit, " ")
+    assert field.busy()
+    press_f5(qtbot, w)
+    assert len(w.model) == 1
+    field.check_now()
+    assert w.objective is shown and len(w.model) == 2 and w.model.latest().config.objective_spec == shown.spec()
+
+
+def test_closing_while_the_remembered_formula_compiles_keeps_it_in_the_settings(make_window, tmp_path,
+                                                                                  held_compile):
+    remember(tmp_path, objective="expr:x^2 + 3*y^2", objective_title="bowl", objective_params={"xmin": -3.0})
+    w = make_window(store=True)
+    assert w.objective is None
+    w.close()
+    s = app_settings.load(app_settings.open_store(str(tmp_path / "gdstudio.ini")))
+    assert (s.objective, s.objective_title, s.objective_params) == ("expr:x^2 + 3*y^2", "bowl", {"xmin": -3.0})
