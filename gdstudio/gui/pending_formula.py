@@ -20,6 +20,7 @@ Nothing here compiles or computes: it listens to the field and to the window.
 
 from __future__ import annotations
 
+import re
 from typing import Callable
 
 from PySide6.QtCore import QEvent, QObject, Qt
@@ -28,6 +29,8 @@ from PySide6.QtWidgets import QLabel, QWidget
 
 #: The status bar's text while the start-up formula compiles.
 COMPILING_STATUS = "Compiling your formula… its surface appears when it is ready (Run waits for it)"
+#: At most this many characters of the formula in the message over the views (the field shows it whole).
+MAX_SHOWN = 120
 
 
 class CompilingOverlay(QLabel):
@@ -57,8 +60,8 @@ class CompilingOverlay(QLabel):
     def _place(self) -> None:
         host = self.parentWidget()
         w = max(min(host.width() - 24, 440), 120)
-        self.setFixedWidth(w)
-        self.adjustSize()
+        h = self.heightForWidth(w)  # the wrapped text's height (adjustSize under-counts it with the padding)
+        self.resize(w, max(h, self.minimumSizeHint().height()))
         self.move((host.width() - self.width()) // 2, max((host.height() - self.height()) // 2, 0))
 
     def eventFilter(self, obj, ev) -> bool:
@@ -99,7 +102,11 @@ class PendingFormula(QObject):
     def refresh(self) -> None:
         """Show or hide the "Compiling…" message over the views."""
         if self.first_surface_pending():
-            text = f"Compiling your formula…\nf(x, y) = {self.field.text()}\nIts surface appears when it is ready."
+            formula = self.field.text()
+            if len(formula) > MAX_SHOWN:
+                formula = formula[:MAX_SHOWN - 1] + "…"
+            formula = re.sub(r"([-+*/^)])", "\\1\u200b", formula)  # may wrap after any operator (zero-width space)
+            text = f"Compiling your formula…\nf(x, y) = {formula}\nIts surface appears when it is ready."
             for o in self.overlays:
                 o.show_text(text)
         else:
