@@ -153,10 +153,11 @@ def test_bad_settings_are_explained(qtbot, window, monkeypatch):
     window.actions.run.trigger()
     assert "Newton and BFGS build dense d×d matrices" in said[-1]
     mm.panel.set_optimizer("gd")
-    answer_dialogs(monkeypatch, lambda dlg: dlg.set_checked(["gd", "newton"]))
-    window.actions.race.trigger()
-    assert "Newton and BFGS build dense d×d matrices" in said[-1]
-    assert mm.progress is None
+    seen = answer_dialogs(monkeypatch, lambda dlg: dlg.set_checked(["gd", "newton"]))
+    window.actions.race.trigger()  # the race dialog refuses Newton for this model and stays open
+    assert "Newton and BFGS build dense d×d matrices" in seen[-1].error_label.text()
+    assert seen[-1].list.currentItem().data(Qt.ItemDataRole.UserRole) == "newton"
+    assert len(said) == 2 and mm.progress is None
 
 
 def test_csv_dataset_from_the_open_dialog(qtbot, window, tmp_path, monkeypatch):
@@ -320,3 +321,15 @@ def test_the_panel_has_no_race_or_sweep_fields_of_its_own(qtbot, window):
     mm = to_model_mode(qtbot, window)
     assert "Compare" not in [g.title() for g in mm.panel.findChildren(QGroupBox)]
     assert not hasattr(mm.panel, "race_edit") and not hasattr(mm.panel, "sweep_edit")
+
+
+def test_newton_races_on_a_model_small_enough(qtbot, window, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    mm.panel.set_dataset("iris")
+    mm.panel.set_model("softmax")  # d = 4 × 3 + 3 = 15 parameters
+    mm.panel.batch_combo.setCurrentText("full")
+    answer_dialogs(monkeypatch, lambda dlg: (dlg.set_checked(["gd", "newton"]), dlg.forms["newton"].set_value("lr", 0.5)))
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        window.actions.race.trigger()
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "newton ε=0.5"]
+    assert all(j.done for j in mm.progress.jobs)

@@ -13,6 +13,7 @@ What differs from the function mode:
   panel's own table: the optimizers' defaults are made for the 2-D functions), and optimizers that do not train
   a model (``excluded``, e.g. random search) are not listed;
 * runs are labelled ``"<optimizer> ε=<lr>"`` (each optimizer has its own learning rate here, so the label says it);
+* Newton and BFGS, which refuse models above a size, are refused in the dialog (it stays open, saying why);
 * a sweep or race replaces the trainings shown (one slice is drawn for all of them), so "remove the other runs
   first" is not offered.
 
@@ -60,6 +61,16 @@ def model_sweep_configs(base: TrainConfig, lrs: Sequence[float]) -> list[TrainCo
     return sweep_configs(base, lrs)
 
 
+def check_dense(configs: Sequence[TrainConfig]) -> None:
+    """Newton and BFGS refuse a model above a size (dense d×d matrices): raise that ValueError now, so the
+    dialog says it and stays open. Only these configs are built (the dataset read once; built-ins are cached)."""
+    from gdstudio.core.training import DENSE_METHODS, build
+
+    for c in configs:
+        if c.optimizer in DENSE_METHODS:
+            build(c)  # ValueError: "newton: this model has d = 650 parameters: ..."
+
+
 class _ModelDialog:
     """What both Model mode dialogs change in the shared ones (mixed in first)."""
 
@@ -80,7 +91,9 @@ class ModelSweepDialog(_ModelDialog, SweepDialog):
         self._adapt()
 
     def build(self) -> list[TrainConfig]:
-        return model_sweep_configs(self.base, self.learning_rates())
+        configs = model_sweep_configs(self.base, self.learning_rates())
+        check_dense(configs[:1])
+        return configs
 
 
 class ModelRaceDialog(_ModelDialog, RaceDialog):
@@ -102,8 +115,15 @@ class ModelRaceDialog(_ModelDialog, RaceDialog):
                 form.set_value("lr", lr)
 
     def build(self) -> list[TrainConfig]:
-        return model_race_configs(self.base, self.entries())
+        configs = model_race_configs(self.base, self.entries())
+        for c in configs:
+            try:
+                check_dense([c])
+            except ValueError:
+                self.list.setCurrentRow(self.names.index(c.optimizer))
+                raise
+        return configs
 
 
-__all__ = ["MODEL_SWEEP_TEXT", "ModelRaceDialog", "ModelSweepDialog", "model_race_configs", "model_summary",
-           "model_sweep_configs"]
+__all__ = ["MODEL_SWEEP_TEXT", "ModelRaceDialog", "ModelSweepDialog", "check_dense", "model_race_configs",
+           "model_summary", "model_sweep_configs"]
