@@ -395,7 +395,8 @@ class MainWindow(QMainWindow):
             self.run_fresh()
         else:
             self._show_start_marker()
-        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g})", 3000)
+        tail = "" if self.controller.busy else " · Run (F5) starts from here"
+        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g}){tail}", 4000)
 
     def run_fresh(self) -> list[int]:
         """Start the runs still going again from the panel's start, with the same names and colours
@@ -536,7 +537,11 @@ class MainWindow(QMainWindow):
 
         if self._help is None:
             self._help = HelpDialog(self)
-        self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
+        mm = getattr(self, "model_mode", None)
+        if optimizer is None and mm is not None and mm.active:
+            self._help.show_topic("Models and datasets")  # in Model mode, F1 explains the models
+        else:
+            self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
         self._help.show()
         self._help.raise_()
         return self._help
