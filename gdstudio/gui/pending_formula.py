@@ -130,7 +130,7 @@ class PendingFormula(QObject):
         if command is None or self.window.closing:
             return
         if self.window.objective is not None and self.window.objective is self.field.objective:
-            command()  # the formula it waited for is shown now
+            self._go(command)  # the formula it waited for is shown now
         else:
             self.window.statusBar().showMessage("Another objective was chosen: the waiting run was not started",
                                                 8000)
@@ -139,7 +139,11 @@ class PendingFormula(QObject):
         if self._waiting is not None and self.window.objective is objective:
             command, self._waiting = self._waiting, None
             if not self.window.closing:
-                command()
+                self._go(command)
+
+    def _go(self, command: Callable[[], object]) -> None:
+        self.window.statusBar().clearMessage()  # "…starts when it is ready" would hide the run's own status
+        command()
 
     def _on_invalid(self, message: str) -> None:
         if self._waiting is not None:

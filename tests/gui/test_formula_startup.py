@@ -74,6 +74,7 @@ def test_the_window_is_shown_before_the_remembered_formula_compiles_and_run_wait
 
     held_compile.set()
     qtbot.waitUntil(lambda: len(w.model) == 1, timeout=20000)  # the waiting run started on the formula
+    assert w.statusBar().currentMessage() == ""  # the status bar shows the run now, not "…when it is ready"
     obj = w.objective
     assert (obj.spec(), obj.title, obj.domain[0]) == ("expr:x^2 + 3*y^2", "bowl", (-3.0, 5.0))
     assert w.surface.objective is obj
