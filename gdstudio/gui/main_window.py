@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import model_mode
 
             self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
+            from gdstudio.gui import pending_formula
+
+            self.pending_formula = pending_formula.install(self)  # a formula compiling: the views say so, Run waits
             from gdstudio.gui import model_why
 
             self.model_why = model_why.install(self)  # See why in Model mode: a training step explained
@@ -187,6 +190,7 @@ class MainWindow(QMainWindow):
                 # Splitters scale their saved sizes to the width they get at the first layout; apply them
                 # again once the window is shown at its restored size so they come back exactly.
                 self._splitters_on_show = self.settings.splitter_state
+            self.pending_formula.refresh()
             self._update_actions()
             self._update_status()
             self._wire_layout()
@@ -292,6 +296,8 @@ class MainWindow(QMainWindow):
             self.controller.resume()
             self.actions.pause.setChecked(False)
             return [e.run_id for e in self.model.running()]
+        if self.pending_formula.wait(self.run):
+            return []
         try:
             cfg = self.current_config()
         except ValueError:
@@ -372,6 +378,8 @@ class MainWindow(QMainWindow):
             return
         if self.controller.busy:
             self.controller.step(1)
+        elif self.pending_formula.wait(self.step, "step"):
+            return
         else:
             try:
                 cfg = self.current_config()
@@ -488,6 +496,9 @@ class MainWindow(QMainWindow):
         e = self.model.latest()
         if e is None:
             obj = self.objective
+            pending = self.pending_formula.status_text() if getattr(self, "pending_formula", None) else None
+            if pending:
+                return pending
             return f"Ready · {obj.title if obj else ''} · press Run (F5) or click a view to choose a start"
         parts = [f"step {max(e.last_k, 0):,} / {e.config.epochs:,}"]
         cur = e.current(0)

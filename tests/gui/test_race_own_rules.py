@@ -133,7 +133,7 @@ def test_race_configs_name_rules_and_number_unnamed_ones():
     assert [c.name for c in cfgs] == ["own rule", "heavy ball", "own rule 2", "gd"]
 
 
-def test_a_written_rule_races_by_name_in_model_mode(make_window, qtbot):
+def test_a_written_rule_races_by_name_in_model_mode(make_window, qtbot, monkeypatch):
     from gdstudio.core.training import TrainConfig, train
 
     w = make_window(ROSEN)
@@ -143,17 +143,31 @@ def test_a_written_rule_races_by_name_in_model_mode(make_window, qtbot):
     qtbot.mouseClick(mm.model_radio, Qt.MouseButton.LeftButton)
     p = mm.panel
     p.set_model("softmax")
+    p.set_optimizer("gd", lr=0.1)
     p.batch_combo.setCurrentText("full")
     p.val_spin.setValue(0.2)
     p.epochs_spin.setValue(3)
-    p.race_edit.clear()
-    QTest.keyClicks(p.race_edit, "gd:0.1, heavy ball:0.2")
+    heavy = "rule:" + HEAVY
+    seen = {}
+
+    def fake_exec(dlg):
+        seen["texts"] = [dlg.list.item(i).text() for i in range(dlg.list.count())]
+        seen["ticked"] = dlg.checked()
+        dlg.set_checked(["gd", heavy])
+        dlg.forms[heavy].set_value("lr", 0.2)
+        dlg.accept()
+        return dlg.result()
+
+    monkeypatch.setattr(compare._CompareDialog, "exec", fake_exec)
+    w.activateWindow()
+    qtbot.waitUntil(w.isActiveWindow, timeout=5000)
     with qtbot.waitSignal(mm.sig_trained, timeout=60000):
-        qtbot.mouseClick(p.race_button, Qt.MouseButton.LeftButton)
+        QTest.keyClick(w, Qt.Key.Key_F7)  # Run ▸ Race optimizers, in Model mode
+    assert "Own rule: heavy ball" in seen["texts"] and heavy in seen["ticked"]
     assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "heavy ball ε=0.2"]
     rule_run = mm.worker.trainings()[1]
-    assert rule_run.config.optimizer == "rule:" + HEAVY
-    ref = train(TrainConfig.create(model="softmax", optimizer="rule:" + HEAVY, hyperparams={"lr": 0.2},
+    assert rule_run.config.optimizer == heavy
+    ref = train(TrainConfig.create(model="softmax", optimizer=heavy, hyperparams={"lr": 0.2},
                                    model_params={"reg": 1e-3}, val=0.2, epochs=3))
     np.testing.assert_array_equal(rule_run.curve.array("batch_loss"), ref.curve.array("batch_loss"))
 
