@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
         QTimer.singleShot(0, lambda: window.open_session(opts.session))
     elif autorun and first_launch:
         QTimer.singleShot(400, window.run)
-    else:
+    elif not window.pending_formula.first_surface_pending():  # (else the status bar says it is compiling)
         window.statusBar().showMessage("Settings restored: press Run (F5) to start", 8000)
     if opts.quit_after is not None:
         def quit_now():

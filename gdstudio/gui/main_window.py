@@ -171,6 +171,12 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import model_mode
 
             self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
+            from gdstudio.gui import pending_formula
+
+            self.pending_formula = pending_formula.install(self)  # a formula compiling: the views say so, Run waits
+            from gdstudio.gui import model_why
+
+            self.model_why = model_why.install(self)  # See why in Model mode: a training step explained
             restoring = store is not None and config is None
             if not restoring:  # (restore() applies the remembered config: the surface is computed once)
                 self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
@@ -184,6 +190,7 @@ class MainWindow(QMainWindow):
                 # Splitters scale their saved sizes to the width they get at the first layout; apply them
                 # again once the window is shown at its restored size so they come back exactly.
                 self._splitters_on_show = self.settings.splitter_state
+            self.pending_formula.refresh()
             self._update_actions()
             self._update_status()
             self._wire_layout()
@@ -289,6 +296,8 @@ class MainWindow(QMainWindow):
             self.controller.resume()
             self.actions.pause.setChecked(False)
             return [e.run_id for e in self.model.running()]
+        if self.pending_formula.wait(self.run):
+            return []
         try:
             cfg = self.current_config()
         except ValueError:
@@ -313,9 +322,13 @@ class MainWindow(QMainWindow):
 
         With ``entries`` None, a dialog asks (checkable optimizers, a form of each one's hyperparameters).
         """
+        from functools import partial
+
         from gdstudio.gui.views.compare import RaceDialog, race_configs
 
-        return self._compare("race", RaceDialog, race_configs, entries, replace)
+        # every own rule of this session is offered, not only the panel's current optimizer
+        dialog = partial(RaceDialog, own_rules=self.side_panel.rule_choice.known_rules())
+        return self._compare("race", dialog, race_configs, entries, replace)
 
     def _compare(self, verb: str, dialog, make_configs, choices, replace: bool) -> list[int]:
         """The path a sweep and a race share: the panel's config is the base; with ``choices`` None the
@@ -365,6 +378,8 @@ class MainWindow(QMainWindow):
             return
         if self.controller.busy:
             self.controller.step(1)
+        elif self.pending_formula.wait(self.step, "step"):
+            return
         else:
             try:
                 cfg = self.current_config()
@@ -481,6 +496,9 @@ class MainWindow(QMainWindow):
         e = self.model.latest()
         if e is None:
             obj = self.objective
+            pending = self.pending_formula.status_text() if getattr(self, "pending_formula", None) else None
+            if pending:
+                return pending
             return f"Ready · {obj.title if obj else ''} · press Run (F5) or click a view to choose a start"
         parts = [f"step {max(e.last_k, 0):,} / {e.config.epochs:,}"]
         cur = e.current(0)
@@ -543,6 +561,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, run_id: int) -> None:
         e = self.model.get(run_id)
+        if e is not None:  # a rule run (a race, a session opened) is offered in later races
+            self.side_panel.rule_choice.remember(e.config.optimizer)
         if e is not None and e.config.objective_spec.startswith(EXPR_PREFIX):
             self.remember_formula(e.config.objective_spec[len(EXPR_PREFIX):])
 
