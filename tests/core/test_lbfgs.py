@@ -299,3 +299,13 @@ def test_a_session_with_lbfgs_reproduces_the_run_to_the_last_digit():
     back = loads(dumps(Session("himmelblau", runs=(SessionRun(cfg),)))).runs[0].config
     assert back.hp == cfg.hp and isinstance(back.hp["history_size"], int)
     np.testing.assert_array_equal(run(back)[0].x, run(cfg)[0].x)
+
+
+def test_a_memory_that_would_not_fit_is_refused_with_the_history_that_would():
+    opt = get_optimizer("lbfgs")
+    opt.check_size(1, 650)  # the digits models: 1 MB
+    opt.check_size(10_000, 2)  # a basin map block
+    with pytest.raises(ValueError, match=r"lbfgs keeps 100 pairs of 1,000,000 numbers per start: 1,526 MB .*"
+                                         r"set history_size to 33 or less"):
+        opt.check_size(1, 1_000_000)
+    get_optimizer("lbfgs", history_size=33).check_size(1, 1_000_000)

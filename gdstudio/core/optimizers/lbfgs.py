@@ -7,7 +7,7 @@ import struct
 
 import numpy as np
 
-from gdstudio.core.optimizers.base import HyperParam, Optimizer, Update, lr_param
+from gdstudio.core.optimizers.base import DENSE_LIMIT_BYTES, HyperParam, Optimizer, Update, lr_param
 
 #: A pair (s, y) enters the memory only when yᵀs exceeds this (torch.optim.LBFGS's constant).
 CURVATURE_MIN = 1e-10
@@ -154,7 +154,8 @@ class LBFGS(Optimizer):
     two-loop recursion are Python loops; every operation inside is one array operation over the
     starts still iterating (each start stops on its own tests, as in torch). The memory is a ring
     buffer per start (state ``S``, ``Y``, ``rho`` with ``head`` and ``count``), grown by doubling up
-    to ``history_size`` pairs.
+    to ``history_size`` pairs; a run whose pairs would take more than 512 MB is refused before it starts,
+    with the ``history_size`` that would fit (:meth:`check_size`).
 
     Rounding: torch computes :math:`x + t\,d` and the two-loop's updates of q and r with ``add_(…, alpha=…)``,
     a fused multiply-add on the CPU (one rounding); :func:`fma` does the same in numpy, so trajectories on
@@ -196,6 +197,18 @@ class LBFGS(Optimizer):
         HyperParam("line_search_fn", "none", kind="choice", choices=LINE_SEARCHES,
                    doc="none: fixed step ε; strong_wolfe: a line search with cubic interpolation"),
     )
+
+    def check_size(self, n: int, d: int) -> None:
+        """Refuse (ValueError) when the pairs of ``n`` starts, ``2 × history_size × d`` numbers each, would take
+        more than :data:`~gdstudio.core.optimizers.base.DENSE_LIMIT_BYTES`."""
+        m = self.hp["history_size"]
+        need = 2 * m * n * d * 8
+        if need > DENSE_LIMIT_BYTES:
+            fit = max(1, DENSE_LIMIT_BYTES // (2 * n * d * 8))
+            raise ValueError(
+                f"lbfgs keeps {m} pairs of {d:,} numbers per start: {need / 2**20:,.0f} MB for {n:,} "
+                f"start{'s' if n != 1 else ''}, more than its {DENSE_LIMIT_BYTES // 2**20} MB limit; "
+                f"set history_size to {fit} or less")
 
     @property
     def max_eval(self) -> int:
