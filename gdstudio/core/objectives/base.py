@@ -179,6 +179,14 @@ def _split(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p[..., 0], p[..., 1]
 
 
+def _like_points(p, shape: tuple) -> np.ndarray:
+    """An empty ``shape + (2,)`` array laid out as the points ``p``: column-major when ``p`` is an ``(N, 2)``
+    column-major array (a run of many starts keeps each coordinate contiguous), else row-major."""
+    if type(p) is np.ndarray and p.ndim == 2 and p.flags.f_contiguous and not p.flags.c_contiguous:
+        return np.empty((2,) + shape).T
+    return np.empty(shape + (2,))
+
+
 class Objective2D(Objective):
     """Base for two-dimensional objectives written as functions of ``x`` and ``y``.
 
@@ -207,7 +215,7 @@ class Objective2D(Objective):
     def gradient(self, p) -> np.ndarray:
         x, y = _split(as_points(p, 2))
         gx, gy = self.grad_xy(x, y)
-        out = np.empty(x.shape + (2,))
+        out = _like_points(p, x.shape)
         out[..., 0] = gx
         out[..., 1] = gy
         return out
@@ -228,7 +236,7 @@ class Objective2D(Objective):
         v, gx, gy = self.f_grad_xy(x, y)
         if not (type(v) is np.ndarray and v.shape == x.shape and v.dtype == np.float64):
             v = np.broadcast_to(v, x.shape).astype(float, copy=False)
-        out = np.empty(x.shape + (2,))
+        out = _like_points(p, x.shape)
         out[..., 0] = gx
         out[..., 1] = gy
         return v, out

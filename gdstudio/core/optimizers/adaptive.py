@@ -83,6 +83,7 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
+    elementwise = True
     title = "Adagrad"
     rule = "s ← s + g²;  x ← x − ε·g/(√s + ϵ)"
     reference = "Duchi, Hazan & Singer (2011); torch.optim.Adagrad"
@@ -150,6 +151,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    elementwise = True
     title = "RMSprop"
     rule = "v ← αv + (1−α)g²;  x ← x − ε·g/(√v + ϵ)"
     reference = "Tieleman & Hinton (2012); torch.optim.RMSprop"
@@ -307,6 +309,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    elementwise = True
     title = "Adam"
     rule = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  x ← x − ε·m′/(√v′ + ϵ),  m′ = m/(1−β₁ᵗ), v′ = v/(1−β₂ᵗ)"
     reference = "Kingma & Ba (2015); torch.optim.Adam"

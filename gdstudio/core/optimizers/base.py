@@ -102,6 +102,11 @@ class Optimizer:
     is a line search along a direction (its ``info`` then has the chosen ``t`` and the trials
     ``tried_t``, ``tried_f``), named by ``search_direction``; :meth:`curvature` : the curvature model
     it steps with, if any.
+
+    elementwise : whether every operation of :meth:`update` works element by element on the ``(N, d)``
+    arrays (no sum, product or norm across coordinates, no matrices): then its results do not depend on
+    how the rows are laid out in memory, and a run of many 2-D starts may hand it column-major arrays
+    (each coordinate contiguous: faster arithmetic on the columns an objective computes with).
     """
 
     name: ClassVar[str] = ""
@@ -114,6 +119,7 @@ class Optimizer:
     searches_line: ClassVar[bool] = False
     search_direction: ClassVar[str] = "−∇f (steepest descent)"
     dense_matrices: ClassVar[int] = 0
+    elementwise: ClassVar[bool] = False
 
     def __init__(self, **hp: Any):
         spec = {h.name: h for h in self.hyperparams}

@@ -39,7 +39,7 @@ def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
     step = state["step"]
     if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # all rows at the same step
         if step.size and step[0] == 0:
-            buf = g.copy()
+            buf = g.copy(order="K")  # the layout of g (column-major in a run of many starts)
         else:
             buf = state["buf"] * momentum
             t = g * (1 - dampening)
@@ -87,6 +87,7 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
+    elementwise = True
     title = "Momentum"
     rule = "b ← μb + (1−τ)∇f(x);  x ← x − εb"
     reference = "Polyak (1964); torch.optim.SGD(momentum=μ)"
@@ -125,6 +126,7 @@ class Nesterov(Optimizer):
     """
 
     name = "nesterov"
+    elementwise = True
     title = "Nesterov momentum"
     rule = "b ← μb + ∇f(x);  x ← x − ε(∇f(x) + μb)"
     reference = "Nesterov (1983); Sutskever et al. (2013); torch.optim.SGD(nesterov=True)"
