@@ -38,6 +38,7 @@ from typing import Any, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from gdstudio.core.gradients import Problem, check_method, finite_difference_hessian
+from gdstudio.core.heap import keep_freed_memory
 from gdstudio.core.objectives import Objective, get_objective, objective_spec
 from gdstudio.core.objectives.base import Objective2D
 from gdstudio.core.optimizers import Optimizer, get_optimizer
@@ -49,6 +50,10 @@ OFF_MAP_FACTOR = 1e3
 
 #: From this many starts on, a 2-D run keeps its arrays column-major (see :class:`Run`).
 COLUMNS_MIN_STARTS = 64
+
+#: From this many numbers in the starts on (arrays of 32 kB), a run asks glibc to keep freed memory
+#: (:func:`gdstudio.core.heap.keep_freed_memory`): its temporaries are reused instead of page-faulted afresh.
+HEAP_MIN_NUMBERS = 4096
 
 
 class Status(str, enum.Enum):
@@ -437,7 +442,11 @@ class Run:
     How the loop stays fast: the rows still running are kept together (compacted when some end, so
     ended rows cost nothing), the checks are fused (one pass finds whether anything is non-finite, off
     the map or converged; the exact per-row tests run only when it did), and no Python code runs per
-    start. Full ``N``-row :class:`Step` records are built only for consumers that iterate them.
+    start. Full ``N``-row :class:`Step` records are built only for consumers that iterate them. Many
+    2-D starts stepped by an elementwise optimizer (:attr:`Optimizer.elementwise`) are kept column-major,
+    so each coordinate is contiguous (the same numbers, faster arithmetic); a run of many starts asks
+    glibc to keep freed memory (:mod:`gdstudio.core.heap`), so its temporaries are not page-faulted afresh
+    at every step.
     """
 
     def __init__(self, config: RunConfig, objective: Objective | None = None, *, starts=None):
@@ -476,6 +485,8 @@ class Run:
         # Every operation involved is elementwise, so the numbers are the same bits in either layout.
         self._columns = (n >= COLUMNS_MIN_STARTS and self.objective.dim == 2 and self.optimizer.elementwise
                          and isinstance(self.objective, Objective2D) and self.problem.method == "analytic")
+        if self._starts.size >= HEAP_MIN_NUMBERS:
+            keep_freed_memory()
 
     def cancel(self) -> None:
         """Ask the run to end as cancelled before its next step (thread-safe: sets a flag)."""

@@ -247,3 +247,12 @@ def test_the_column_major_layout_is_kept_from_step_to_step():
     r = Run(cfg(optimizer="adam", starts=starts[:1], epochs=5), starts=starts)
     layouts = [(c.x.flags.f_contiguous, c.grad.flags.f_contiguous) for c in r.chunks()]
     assert layouts == [(True, True)] * 6
+
+
+def test_a_run_of_many_starts_asks_glibc_to_keep_freed_memory(monkeypatch):
+    calls = []
+    monkeypatch.setattr(runs_mod, "keep_freed_memory", lambda: calls.append(1))
+    Run(cfg())
+    assert not calls  # one start: nothing to tune
+    Run(cfg(), starts=np.zeros((runs_mod.HEAP_MIN_NUMBERS // 2, 2)))
+    assert calls == [1]
