@@ -191,14 +191,20 @@ def test_reasons_table_covers_every_status():
 @given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1, max_size=20))
 def test_value_and_gradient_are_value_and_gradient_bit_for_bit(points):
     from gdstudio.core.objectives import get_objective, objective_names
+    from gdstudio.core.objectives.base import INTO_MIN_POINTS
 
     p = np.array(points)
-    for name in objective_names():
-        o = get_objective(name)
-        with np.errstate(all="ignore"):
-            v, g = o.value_and_gradient(p)
-            np.testing.assert_array_equal(v, o.value(p))
-            np.testing.assert_array_equal(g, o.gradient(p))
+    many = np.resize(p, (INTO_MIN_POINTS + len(p), 2))  # enough points for the in-place path (f_grad_into)
+    # row-major, column-major (a run of many starts), one point, a grid of points; few and many
+    for q in (p, np.asfortranarray(p), p[0], np.stack([p, p[::-1]]), many, np.asfortranarray(many),
+              np.stack([many, many[::-1]])):
+        for name in objective_names():
+            o = get_objective(name)
+            with np.errstate(all="ignore"):
+                v, g = o.value_and_gradient(q)
+                assert v.shape == q.shape[:-1] and g.shape == q.shape and v.dtype == g.dtype == np.float64
+                np.testing.assert_array_equal(v, o.value(q))
+                np.testing.assert_array_equal(g, o.gradient(q))
 
 
 def test_autodiff_gradients_are_counted_and_followed():
