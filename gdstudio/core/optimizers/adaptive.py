@@ -230,7 +230,7 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
     t = g * (1 - beta2)
     t *= g
     v += t
-    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # the usual case: one count
+    if step.size == 1 or (step.size and step[0] == step[-1] and (step == step[0]).all()):  # the usual case: one count
         k = float(step[0])
         bc1, bc2_sqrt = 1 - beta1**k, (1 - beta2**k) ** 0.5  # Python floats, as torch computes them
         neg_step = -(lr / bc1)
@@ -238,7 +238,9 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
         bc1a, bc2a = _bias_corrections(beta1, beta2, step)
         bc2_sqrt, neg_step = bc2a[:, None], (-(lr / bc1a))[:, None]
     vmax = np.maximum(state["max_exp_avg_sq"], v) if amsgrad else state["max_exp_avg_sq"]
-    denom = np.sqrt(vmax if amsgrad else v)
+    root = vmax if amsgrad else v
+    # t is free again: one array fewer (when it has the shape and type the square root gives)
+    denom = np.sqrt(root, out=t if t.shape == root.shape and t.dtype == root.dtype else None)
     denom /= bc2_sqrt
     denom += eps
     u = m * neg_step
