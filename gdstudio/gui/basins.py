@@ -53,6 +53,8 @@ PROGRESS_S = 1.0
 #: The progress bar and Cancel appear only once a map has taken this long (seconds): a quicker map simply
 #: appears, without the two repaints of showing and hiding them.
 PROGRESS_DELAY_S = 1.0
+#: The legend of a new map is built this long after its picture is set (ms).
+LEGEND_DELAY_MS = 15
 
 
 @dataclass(frozen=True)
@@ -314,11 +316,12 @@ class BasinController(QObject):
             self.sig_finished.emit(None)
             return
         self._shown_key = key
-        # The picture now, its legend in the next turn of the event loop: two short pauses of the window
-        # instead of one long one (each is followed by a repaint of the window).
+        # The picture now, its legend LEGEND_DELAY_MS later: two short pauses of the window instead of one
+        # long one (each is followed by a repaint of the window; a zero delay would run before other timers
+        # and input, in the same pause).
         self.layer.set_map(m, colours, legend=False)
         self.layer.set_visible(self.action.isChecked())
-        QTimer.singleShot(0, self, lambda: self._finish(m))
+        QTimer.singleShot(LEGEND_DELAY_MS, self, lambda: self._finish(m))
 
     def _finish(self, m: BasinMap) -> None:
         if self.layer.map is m:
