@@ -216,6 +216,8 @@ from gdstudio.gui.main_window import MainWindow
 B.GRID = %d
 events = []  # what the GUI thread did: (time, name) at the start and end of the controller's slots
 for name in ("_on_progress", "_on_done", "_finish", "_show_progress"):
+    if not hasattr(B.BasinController, name):  # (an older version of the controller)
+        continue
     def hook(f, name=name):
         def w(*a, **k):
             events.append((time.perf_counter(), name + "+")); r = f(*a, **k)
