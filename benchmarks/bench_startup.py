@@ -9,6 +9,11 @@ including Mesa's software rasteriser) at four marks: interpreter up → imports 
 first paint. The CPU figure is what a loaded machine cannot hide; the wall figure is what a user waits.
 
 ``--importtime`` also runs one ``python -X importtime`` pass and lists the slowest imports (cumulative).
+
+``--formula TEXT`` measures a later launch whose settings remember that formula as the objective: a fifth
+mark, ``formula``, is when the window shows its surface (SymPy compiles it; before this was done in the
+background, the window was built only after the compile). ``--root DIR`` runs another source tree (e.g. the
+main branch's, for a before/after comparison).
 """
 
 from __future__ import annotations
@@ -37,6 +42,13 @@ PROBE = textwrap.dedent("""
     from gdstudio.gui import app as gui_app
     import gdstudio.gui.main_window as mw
     mark("imports")
+    FORMULA = {formula!r}
+    if FORMULA:  # a later launch: the settings remember this formula
+        import os
+        from gdstudio.gui import settings as app_settings
+
+        app_settings.save(app_settings.Settings(objective="expr:" + FORMULA),
+                          app_settings.open_store(os.environ["GDSTUDIO_SETTINGS"]))
     from PySide6.QtCore import QEvent, QObject, QTimer
 
     orig_init = mw.MainWindow.__init__
@@ -58,6 +70,23 @@ PROBE = textwrap.dedent("""
         if "painted" in marks:
             return
         mark("painted")
+        if FORMULA:
+            win = next(w for w in gui_app.QApplication.instance().topLevelWidgets() if isinstance(w, mw.MainWindow))
+            poll = QTimer(win)
+
+            def check():
+                if win.objective is not None:
+                    poll.stop()
+                    mark("formula")
+                    report()
+
+            poll.timeout.connect(check)
+            poll.start(5)
+            check()
+            return
+        report()
+
+    def report():
         print("MARKS", " ".join(f"{{k}}={{w:.3f}},{{c:.3f}}" for k, (w, c) in marks.items()), flush=True)
         a = gui_app.QApplication.instance()
         for w in a.topLevelWidgets():
@@ -69,8 +98,8 @@ PROBE = textwrap.dedent("""
 """)
 
 
-def one_run(ini: str) -> dict[str, tuple[float, float]]:
-    code = PROBE.format(root=str(ROOT))
+def one_run(ini: str, formula: str = "", root: Path = ROOT) -> dict[str, tuple[float, float]]:
+    code = PROBE.format(root=str(root), formula=formula)
     env = dict(os.environ, GDSTUDIO_SETTINGS=ini)
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120)
     line = next((s for s in out.stdout.splitlines() if s.startswith("MARKS")), None)
@@ -88,12 +117,14 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--importtime", action="store_true")
+    ap.add_argument("--formula", default="", help="settings remembering this formula (a later launch)")
+    ap.add_argument("--root", type=Path, default=ROOT, help="the source tree to run (default: this one)")
     args = ap.parse_args(argv)
     rows = []
     with tempfile.TemporaryDirectory() as d:
         for i in range(args.repeat):
             ini = os.path.join(d, f"first-{i}.ini")  # a new file each time: the first launch
-            rows.append(one_run(ini))
+            rows.append(one_run(ini, args.formula, args.root))
             m = rows[-1]
             print(f"run {i + 1}: " + "  ".join(f"{k} {w:.2f} s (cpu {c:.2f} s)" for k, (w, c) in m.items()))
     for k in rows[0]:

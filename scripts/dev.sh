@@ -13,6 +13,9 @@ shift || true
 need_system() {
   # Qt's xcb platform plugin, Mesa's software OpenGL and the virtual display.
   [ "$what" = test ] && ! command -v xvfb-run >/dev/null 2>&1 && return 0
+  # The tests also validate the .desktop entry and the AppStream metadata with the freedesktop tools.
+  [ "$what" = test ] && ! command -v desktop-file-validate >/dev/null 2>&1 && return 0
+  [ "$what" = test ] && ! command -v appstreamcli >/dev/null 2>&1 && return 0
   # (read ldconfig's list once: `ldconfig -p | grep -q` fails at random under pipefail when grep exits first)
   local libs; libs="$(ldconfig -p 2>/dev/null || true)"
   for lib in libxcb-cursor.so.0 libxkbcommon-x11.so.0 libEGL.so.1 libGL.so.1 libfontconfig.so.1 libdbus-1.so.3; do
@@ -31,7 +34,8 @@ if need_system; then
       python3 python3-venv python3-pip libglib2.0-0 libfontconfig1 libfreetype6 libdbus-1-3 libxkbcommon0 \
       libgl1 libegl1 libgl1-mesa-dri libxkbcommon-x11-0 libxcb-cursor0 libxcb-icccm4 libxcb-keysyms1 \
       libxcb-shape0 libxcb-randr0 libxcb-render-util0 libxcb-image0 libxcb-xinerama0 libxcb-xkb1 \
-      xvfb xauth binutils >/dev/null
+      xvfb xauth binutils \
+      $([ "$what" = test ] && echo desktop-file-utils appstream) >/dev/null
   else
     echo "warning: Qt system libraries or Xvfb seem missing and apt-get is not available; continuing" >&2
   fi

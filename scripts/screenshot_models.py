@@ -82,7 +82,7 @@ def main(argv=None) -> int:
     grab(window, gl_view).save(str(out / "models-train.png"))
     print("wrote models-train.png:", window.status_label.text())
 
-    window.actions.race.trigger()
+    mm.race([("gd", {"lr": 0.1}), ("momentum", {"lr": 0.05}), ("adam", {"lr": 0.01})])  # the race dialog's defaults
     wait_for(app, mm.sig_slice_shown)
     grab(window, gl_view).save(str(out / "models-race.png"))
     print("wrote models-race.png:", window.status_label.text())

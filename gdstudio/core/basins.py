@@ -16,7 +16,9 @@ with ``r`` the ``radius`` (default: 2 % of the grid's diagonal). A start that di
 stationary point of its local quadratic model, also finds maxima and saddles — the map shows it.
 
 :meth:`BasinMap.colours` turns a map into an RGBA image: one hue per basin, brighter for starts that
-ended in fewer steps, dark grey for −1 (diverged, or ended near no known critical point).
+ended in fewer steps; −1 starts are near-black when they diverged or failed and mid grey when they are simply
+not at a critical point (still travelling when the epochs ran out, or stopped near none that is known): a
+start that is slow is not a start that blew up.
 
 >>> m = basin_map("himmelblau", "gd", grid=21, epochs=300, hyperparams={"lr": 0.01})
 >>> sorted(set(m.basin.tolist()))
@@ -51,13 +53,17 @@ PALETTE = np.array([
     (0, 114, 178), (230, 159, 0), (0, 158, 115), (204, 121, 167), (86, 180, 233), (213, 94, 0),
     (240, 228, 66), (148, 103, 189), (140, 86, 75), (127, 127, 127), (188, 189, 34), (23, 190, 207),
 ], dtype=np.uint8)
-#: Colour of starts that reach no known critical point (diverged, failed, or stopped elsewhere).
+#: Colour of starts that diverged or failed.
 NONE_COLOUR = (30, 30, 30)
+#: Colour of the other −1 starts: finite, but not at a known critical point when they ended (most often
+#: still travelling when the epochs ran out, e.g. along Rosenbrock's valley).
+UNFINISHED_COLOUR = (105, 105, 105)
 #: Brightness of a start that used all its epochs, relative to one that ended at once.
 DARKEST = 0.45
 
 _DIVERGED = STATUS_CODES.index(Status.DIVERGED)
 _FAILED = STATUS_CODES.index(Status.FAILED)
+_COMPLETED = STATUS_CODES.index(Status.COMPLETED)
 
 
 @dataclass(frozen=True)
@@ -125,8 +131,20 @@ class BasinMap:
             where = "no end point"
         return f"start {start} {where} after {int(self.steps[i])} steps ({st})"
 
+    def diverged(self) -> np.ndarray:
+        """Boolean mask of the starts that diverged or failed (all in basin −1)."""
+        return (self.status == _DIVERGED) | (self.status == _FAILED)
+
+    def unfinished_counts(self) -> tuple[int, int]:
+        """The finite −1 starts: (used every epoch without reaching a known critical point, the others, e.g.
+        converged near no known one or cancelled)."""
+        rest = (self.basin < 0) & ~self.diverged()
+        out_of_epochs = int(np.count_nonzero(rest & (self.status == _COMPLETED)))
+        return out_of_epochs, int(np.count_nonzero(rest)) - out_of_epochs
+
     def legend(self) -> list[tuple[tuple[int, int, int], str]]:
-        """(colour, text) per basin that has starts, then the −1 class if any."""
+        """(colour, text) per basin that has starts, then the −1 starts split by why: diverged (or failed),
+        not at a critical point when the epochs ran out, stopped near no known critical point."""
         counts = self.counts()
         out = []
         for j, c in enumerate(self.critical):
@@ -134,19 +152,29 @@ class BasinMap:
                 out.append((tuple(int(v) for v in PALETTE[j % len(PALETTE)]),
                             f"{c.kind} ({c.x[0]:.4g}, {c.x[1]:.4g}): {counts[j]:,} starts"))
         if counts[-1]:
-            out.append((NONE_COLOUR, f"diverged or no critical point: {counts[-1]:,} starts"))
+            n_div = int(np.count_nonzero(self.diverged()))
+            out_of_epochs, other = self.unfinished_counts()
+            if n_div:
+                out.append((NONE_COLOUR, f"diverged: {n_div:,} starts"))
+            if out_of_epochs:
+                out.append((UNFINISHED_COLOUR, f"still moving after {self.config.epochs:,} epochs: "
+                                               f"{out_of_epochs:,} starts"))
+            if other:
+                out.append((UNFINISHED_COLOUR, f"stopped near no known critical point: {other:,} starts"))
         return out
 
     def colours(self) -> np.ndarray:
         """RGBA ``(nx, ny, 4)`` uint8: the basin's colour, brightness falling from 1 (ended at step 0) to
-        :data:`DARKEST` (used every epoch) as the square root of the fraction of epochs used; −1 starts are :data:`NONE_COLOUR`."""
+        :data:`DARKEST` (used every epoch) as the square root of the fraction of epochs used; −1 starts are
+        :data:`NONE_COLOUR` when they diverged or failed, else :data:`UNFINISHED_COLOUR`."""
         epochs = max(self.config.epochs, 1)
         frac = np.sqrt(np.clip(self.steps, 0, epochs) / epochs)  # sqrt: fast starts differ more visibly
         bright = 1.0 - (1.0 - DARKEST) * frac
         base = np.empty((len(self.basin), 3), dtype=float)
         has = self.basin >= 0
         base[has] = PALETTE[self.basin[has] % len(PALETTE)]
-        base[~has] = NONE_COLOUR
+        base[~has] = UNFINISHED_COLOUR
+        base[self.diverged()] = NONE_COLOUR
         rgb = base * np.where(has, bright, 1.0)[:, None]
         out = np.empty((len(self.basin), 4), dtype=np.uint8)
         out[:, :3] = np.clip(np.rint(rgb), 0, 255)
@@ -162,8 +190,11 @@ class BasinMap:
         for j, c in enumerate(self.critical):
             lines.append(f"  basin {j}: {c.kind} ({c.x[0]:.6g}, {c.x[1]:.6g}) f = {c.value:.6g}: "
                          f"{counts[j]:,} starts ({100 * counts[j] / n:.1f} %)")
-        lines.append(f"  basin -1: diverged, failed or near no critical point: {counts[-1]:,} starts "
-                     f"({100 * counts[-1] / n:.1f} %)")
+        n_div = int(np.count_nonzero(self.diverged()))
+        out_of_epochs, other = self.unfinished_counts()
+        lines.append(f"  basin -1: {counts[-1]:,} starts ({100 * counts[-1] / n:.1f} %): {n_div:,} diverged or failed, "
+                     f"{out_of_epochs:,} still moving after {self.config.epochs} epochs, "
+                     f"{other:,} stopped near no known critical point")
         return lines
 
     def write_csv_to(self, stream) -> int:

@@ -99,6 +99,17 @@ class TrainConfig:
             raise ValueError("standardize must be true, false or null")
         return cls.create(**d)
 
+    @property
+    def hp(self) -> dict[str, Any]:
+        """The hyperparameters as a dict (like :attr:`RunConfig.hp`: a sweep or race builds on either)."""
+        return dict(self.hyperparams)
+
+    def build_optimizer(self):
+        """The optimizer with these hyperparameters; ValueError names a bad one (as RunConfig's does)."""
+        from gdstudio.core.optimizers import get_optimizer
+
+        return get_optimizer(self.optimizer, **self.hp)
+
     def replace(self, **changes) -> "TrainConfig":
         import dataclasses
 

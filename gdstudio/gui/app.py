@@ -9,7 +9,9 @@ platform chosen with ``QT_QPA_PLATFORM``), :func:`main` prints one line naming `
 ``argv`` may hold ``SESSION.gdsession`` (opened once the window is up, instead of the first-launch run),
 ``--quit-after SECONDS`` (the window is shown, then closed after that many seconds with exit status 0:
 smoke tests of the installed app) and ``--screenshot PNG`` (with ``--quit-after``: the window is saved
-there just before closing). Unexpected errors are logged and shown in a dialog
+there just before closing). SIGINT, SIGTERM and SIGHUP close the window as its close button does, so the
+settings are saved, and the exit status is 128 + the signal's number (:mod:`gdstudio.gui.stop_signals`).
+Unexpected errors are logged and shown in a dialog
 (:func:`gdstudio.gui.errors.install`); the app keeps running. Settings are read from and saved to the
 user's store, or to the INI file named by the environment variable :data:`SETTINGS_ENV` (tests use it so
 they never touch the user's settings).
@@ -129,11 +131,14 @@ def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
         window.resize(w, h)
         window.move(screen.x() + (screen.width() - w) // 2, screen.y() + (screen.height() - h) // 2)
     window.show()
+    from gdstudio.gui import stop_signals
+
+    stops = stop_signals.install(app)  # SIGINT/SIGTERM/SIGHUP close the window as its button does (saves settings)
     if opts.session:
         QTimer.singleShot(0, lambda: window.open_session(opts.session))
     elif autorun and first_launch:
         QTimer.singleShot(400, window.run)
-    else:
+    elif not window.pending_formula.first_surface_pending():  # (else the status bar says it is compiling)
         window.statusBar().showMessage("Settings restored: press Run (F5) to start", 8000)
     if opts.quit_after is not None:
         def quit_now():
@@ -144,6 +149,7 @@ def main(argv: Sequence[str] | None = None, *, autorun: bool = True) -> int:
 
         QTimer.singleShot(max(0, int(opts.quit_after * 1000)), quit_now)
     code = app.exec()
+    stops.uninstall()
     window.controller.shutdown()  # idempotent: the close event normally did it already
     errors.uninstall()
     return int(code)

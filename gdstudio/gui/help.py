@@ -74,7 +74,9 @@ _SYMBOLS = {
     "to": "→", "infty": "∞", "sim": "~", "top": "ᵀ", "in": "∈", "dots": "…", "ldots": "…", "lVert": "‖",
     "rVert": "‖", "max": "max", "min": "min", "left": "", "right": "", "big": "", "Big": "", "bigl": "",
     "bigr": "", "begin": "", "end": "", "mathcal": "", "mathrm": "", "mathbf": "", "text": "",
-    "operatorname": "",
+    "operatorname": "", "sum": "Σ", "prod": "Π", "partial": "∂", "ne": "≠", "neq": "≠", "log": "log",
+    "exp": "exp", "arg": "arg", "argmin": "argmin", "argmax": "argmax", "pi": "π", "omega": "ω", "kappa": "κ", "nu": "ν",
+    "Sigma": "Σ", "mid": "|", "cap": "∩", "cup": "∪", "forall": "∀", "mathbb": "", "ell": "ℓ",
 }
 _ACCENTS = {"hat": "\u0302", "bar": "\u0304", "tilde": "\u0303"}
 #: Unicode sub- and superscripts for the characters that have one (``b_{k+1}`` → ``bₖ₊₁``, ``v^{-1}`` → ``v⁻¹``).
@@ -100,17 +102,20 @@ def latex_to_text(tex: str) -> str:
     for _ in range(4):  # innermost first: \frac{m}{\sqrt{v}} takes two rounds
         t = re.sub(r"\\sqrt\{([^{}]*)\}", r"√(\1)", t)
         t = re.sub(r"\\frac\{([^{}]*)\}\{([^{}]*)\}", r"(\1)/(\2)", t)
+    t = re.sub(r"\\frac\s*([A-Za-z0-9])\s*([A-Za-z0-9])", r"\1/\2 ", t)  # \frac1n → 1/n
+    t = re.sub(r"\\operatorname\*?\{([^{}]*)\}", lambda m: m.group(1).replace("\\,", ""), t)  # arg\,min → argmin
     t = re.sub(r"\\(hat|bar|tilde)\s*\{?(\\[A-Za-z]+|[A-Za-z])\}?",
                lambda m: _SYMBOLS.get(m.group(2)[1:], m.group(2)) + _ACCENTS[m.group(1)], t)
     t = re.sub(r"\\begin\{cases\}(.*?)\\end\{cases\}",
                lambda m: "{ " + m.group(1).replace("&", " if ").replace("\\\\", ";") + " }", t, flags=re.S)
+    t = t.replace("\\#", "#").replace("\\{", "\x01").replace("\\}", "\x02").replace("\\ ", " ")
     t = t.replace("\\,", " ").replace("\\;", " ").replace("\\!", "").replace("\\\\", "\n").replace("*", "")
     t = re.sub(r"\\([A-Za-z]+)", lambda m: _SYMBOLS.get(m.group(1), m.group(0)), t)
     t = re.sub(r"(?<![A-Za-z0-9_^])\{([^{}]*)\}", r"\1", t)  # braces that only grouped (not after _ or ^)
     t = re.sub(r"([_^])\{([^{}]*)\}", lambda m: _script(m.group(1), m.group(2)), t)  # b_{k+1} → bₖ₊₁
     t = re.sub(r"(?<=[\w)\u0300-\u036fᵀ])([_^])([A-Za-z0-9])", lambda m: _script(m.group(1), m.group(2)), t)
     t = t.replace("^ᵀ", "ᵀ")  # y^\top
-    return t
+    return t.replace("\x01", "{").replace("\x02", "}")  # literal braces (\{ \}) kept
 
 
 def _inline(text: str) -> str:
@@ -122,19 +127,35 @@ def _inline(text: str) -> str:
     return t
 
 
+#: A definition line of a docstring: a short term at the start of the line (not ending a sentence), two or
+#: more spaces, then its description; the description's continuation lines are indented.
+_DEFINITION = re.compile(r"^(\S(?:\S| (?! )){0,40}?)(?<![.,;:]) {2,}(\S.*)$")
+
+
 def docstring_html(doc: str | None) -> str:
-    """A class docstring as simple HTML: paragraphs, ``.. math::`` blocks as preformatted LaTeX, no doctests."""
+    """A docstring as simple HTML: paragraphs, ``.. math::`` blocks as preformatted LaTeX, definition lists
+    (``term   description`` with indented continuation lines) as a table, ``- `` bullets as a list; no doctests."""
     if not doc:
         return ""
     lines = inspect.cleandoc(doc).split("\n")
     out: list[str] = []
     para: list[str] = []
+    rows: list[list[str]] = []  # [term, description] of the definition list being read
+    bullets: list[list[str]] = []
     i = 0
 
     def flush():
         if para:
             out.append("<p>" + _inline(" ".join(s.strip() for s in para)) + "</p>")
             para.clear()
+        if rows:
+            out.append("<table cellspacing='4'>" + "".join(
+                f"<tr><td valign='top'><b>{_inline(t)}</b></td><td>{_inline(' '.join(d))}</td></tr>"
+                for t, *d in rows) + "</table>")
+            rows.clear()
+        if bullets:
+            out.append("<ul>" + "".join(f"<li>{_inline(' '.join(b))}</li>" for b in bullets) + "</ul>")
+            bullets.clear()
 
     while i < len(lines):
         line = lines[i]
@@ -153,9 +174,24 @@ def docstring_html(doc: str | None) -> str:
                 i += 1
             out.append("<pre>" + html.escape(latex_to_text(inspect.cleandoc("\n".join(block)))) + "</pre>")
             continue
+        m = _DEFINITION.match(line)
         if not s:
             flush()
+        elif line.startswith("- "):
+            if para or rows:
+                flush()
+            bullets.append([s[2:]])
+        elif bullets and line.startswith("  "):
+            bullets[-1].append(s)
+        elif m:
+            if para or bullets:
+                flush()
+            rows.append([m.group(1).strip(), m.group(2).strip()])
+        elif rows and line.startswith(" "):
+            rows[-1].append(s)
         else:
+            if rows or bullets:
+                flush()
             para.append(s)
         i += 1
     flush()
@@ -197,6 +233,38 @@ def start_html(keys_list=None) -> str:
             "<h3>Keys</h3><table cellspacing='6'>" + keys + "</table>")
 
 
+def models_html() -> str:
+    """Model mode: how to use it, then the core's own account of the models, datasets and training."""
+    from gdstudio.core import data, models, training
+
+    return ("<h2>Models and datasets</h2><p>Choose <b>Model</b> under Problem to train a real classifier on a real "
+            "dataset with the same optimizers: pick a dataset, a model and a batch size, then press <b>Run</b>. "
+            "The loss and accuracy curves show training and validation; the 3D view and the contour map show the "
+            "loss on a plane through the parameters with the training path projected onto it (see Loss "
+            "landscapes); Race (F7) and Sweep (F6) compare optimizers and learning rates on the same training. "
+            "From the command line: <code>gdstudio train</code> and <code>gdstudio landscape</code>.</p>"
+            "<h3>Models</h3>" + docstring_html(models.__doc__) + "<h3>Datasets</h3>" + docstring_html(data.__doc__)
+            + "<h3>Training</h3>" + docstring_html(training.__doc__))
+
+
+def landscapes_html() -> str:
+    from gdstudio.core import landscape
+
+    return ("<h2>Loss landscapes</h2><p>A model has thousands of parameters, so its loss cannot be drawn whole: "
+            "the views show it on a line or a plane through the parameters, and project the training path "
+            "onto that plane. Model mode ▸ Landscape chooses the directions, the span and the grid.</p>"
+            + docstring_html(landscape.__doc__))
+
+
+def basins_html() -> str:
+    from gdstudio.core import basins
+
+    return ("<h2>Basins of attraction</h2><p><b>View ▸ Basins of attraction</b> (Ctrl+B) starts the current "
+            "optimizer from every point of a grid and colours each point by where its run ends. Hover a point to "
+            "read where its start goes; click it to run from there. From the command line: "
+            "<code>gdstudio basins</code>.</p>" + docstring_html(basins.__doc__))
+
+
 class HelpDialog(QDialog):
     """A non-modal help window: topics on the left, the page on the right."""
 
@@ -212,6 +280,9 @@ class HelpDialog(QDialog):
         self.pages["Objectives"] = objectives_html()
         self.pages["Your own function"] = "<h2>Your own function f(x, y)</h2>" + formula_help_html()
         self.pages["Your own update rule"] = rules_help_html()
+        self.pages["Basins of attraction"] = basins_html()
+        self.pages["Models and datasets"] = models_html()
+        self.pages["Loss landscapes"] = landscapes_html()
         lay = QVBoxLayout(self)
         row = QHBoxLayout()
         self.topics = QListWidget()
@@ -266,4 +337,5 @@ def show_about(parent: QWidget | None) -> QMessageBox:
     return box
 
 
-__all__ = ["HelpDialog", "about_html", "docstring_html", "optimizer_html", "show_about"]
+__all__ = ["HelpDialog", "about_html", "basins_html", "docstring_html", "landscapes_html", "models_html",
+           "optimizer_html", "show_about"]

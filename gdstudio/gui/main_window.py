@@ -171,6 +171,9 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import model_mode
 
             self.model_mode = model_mode.install(self)  # Problem ▸ Model: classifiers on real data
+            from gdstudio.gui import pending_formula
+
+            self.pending_formula = pending_formula.install(self)  # a formula compiling: the views say so, Run waits
             restoring = store is not None and config is None
             if not restoring:  # (restore() applies the remembered config: the surface is computed once)
                 self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
@@ -184,6 +187,7 @@ class MainWindow(QMainWindow):
                 # Splitters scale their saved sizes to the width they get at the first layout; apply them
                 # again once the window is shown at its restored size so they come back exactly.
                 self._splitters_on_show = self.settings.splitter_state
+            self.pending_formula.refresh()
             self._update_actions()
             self._update_status()
             self._wire_layout()
@@ -289,6 +293,8 @@ class MainWindow(QMainWindow):
             self.controller.resume()
             self.actions.pause.setChecked(False)
             return [e.run_id for e in self.model.running()]
+        if self.pending_formula.wait(self.run):
+            return []
         try:
             cfg = self.current_config()
         except ValueError:
@@ -365,6 +371,8 @@ class MainWindow(QMainWindow):
             return
         if self.controller.busy:
             self.controller.step(1)
+        elif self.pending_formula.wait(self.step, "step"):
+            return
         else:
             try:
                 cfg = self.current_config()
@@ -387,7 +395,8 @@ class MainWindow(QMainWindow):
             self.run_fresh()
         else:
             self._show_start_marker()
-        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g})", 3000)
+        tail = "" if self.controller.busy else " · Run (F5) starts from here"
+        self.statusBar().showMessage(f"start ({x:.4g}, {y:.4g}){tail}", 4000)
 
     def run_fresh(self) -> list[int]:
         """Start the runs still going again from the panel's start, with the same names and colours
@@ -480,6 +489,9 @@ class MainWindow(QMainWindow):
         e = self.model.latest()
         if e is None:
             obj = self.objective
+            pending = self.pending_formula.status_text() if getattr(self, "pending_formula", None) else None
+            if pending:
+                return pending
             return f"Ready · {obj.title if obj else ''} · press Run (F5) or click a view to choose a start"
         parts = [f"step {max(e.last_k, 0):,} / {e.config.epochs:,}"]
         cur = e.current(0)
@@ -525,7 +537,11 @@ class MainWindow(QMainWindow):
 
         if self._help is None:
             self._help = HelpDialog(self)
-        self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
+        mm = getattr(self, "model_mode", None)
+        if optimizer is None and mm is not None and mm.active:
+            self._help.show_topic("Models and datasets")  # in Model mode, F1 explains the models
+        else:
+            self._help.show_optimizer(optimizer or self.side_panel.optimizer_name())
         self._help.show()
         self._help.raise_()
         return self._help

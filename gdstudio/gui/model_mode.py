@@ -6,7 +6,8 @@ optimizer, landscape directions) and the central area :class:`ModelWorkspace`: t
 in 3D and as a contour map (axes a, b: θ = θ_c + a·δ + b·η) with every run's path projected onto it, and below the
 training curves (loss and accuracy against epochs), the 1-D slice and a linear model's class templates.
 
-The toolbar's Run / Pause / Step / Reset, Sweep, Race and File ▸ Export trajectory act on the mode shown.
+The toolbar's Run / Pause / Step / Reset, Sweep, Race and File ▸ Export trajectory act on the mode shown; Sweep
+(F6) and Race (F7) open the same dialogs as for a function (:mod:`gdstudio.gui.views.model_compare`).
 Training runs on :class:`~gdstudio.gui.model_worker.ModelWorker` (its own thread); the slice is computed there
 after training ends, or on demand (Compute slice).
 
@@ -21,6 +22,7 @@ import csv
 import io
 import math
 from pathlib import Path
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, Signal
@@ -54,37 +56,21 @@ from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import theme
 from gdstudio.gui.model_worker import ModelWorker, SliceRequest
 from gdstudio.gui.views.model_views import SliceContourView, SliceSurfaceView, TrainingCharts
+from gdstudio.gui.views.model_compare import (
+    ModelRaceDialog,
+    ModelSweepDialog,
+    model_race_configs,
+    model_sweep_configs,
+)
 from gdstudio.gui.views.param_form import ParamForm
 
 #: Learning rates that train the digits models well in a few epochs (the optimizers' own defaults are for
 #: the 2-D functions).
 MODEL_LR = {"gd": 0.1, "sign-gd": 0.001, "momentum": 0.05, "nesterov": 0.05, "adagrad": 0.1, "rmsprop": 0.001,
             "adam": 0.01, "adamw": 0.01, "line-search": 1.0}
-RACE_TEXT = "gd:0.1, momentum:0.05, adam:0.01"
-SWEEP_TEXT = "0.03, 0.1, 0.3"
 BATCH_CHOICES = ("full", "32", "64", "128", "256")
-
-
-def parse_pairs(text: str) -> list[tuple[str, float]]:
-    """``"gd:0.1, adam:0.01"`` → [("gd", 0.1), ("adam", 0.01)]; ValueError names a bad entry."""
-    out = []
-    for part in text.split(","):
-        part = part.strip()
-        if not part:
-            continue
-        name, sep, lr = part.partition(":")
-        name = name.strip()
-        optimizer_class(name)
-        try:
-            v = float(lr) if sep else MODEL_LR.get(name, 0.01)
-        except ValueError:
-            raise ValueError(f"{part!r}: the learning rate after ':' is not a number") from None
-        if not (math.isfinite(v) and v > 0):
-            raise ValueError(f"{part!r}: the learning rate must be > 0")
-        out.append((name, v))
-    if not out:
-        raise ValueError("name at least one optimizer, e.g. gd:0.1, adam:0.01")
-    return out
+#: Optimizers that do not train a model (not in the panel's list nor in the race dialog).
+NOT_FOR_MODELS = ("random-search", "random-local-search")
 
 
 def mode_radios(parent: QWidget | None = None) -> tuple[QWidget, QRadioButton, QRadioButton]:
@@ -109,8 +95,6 @@ class ModelPanel(QScrollArea):
 
     sig_mode = Signal(str)
     sig_compute_slice = Signal()
-    sig_race = Signal()
-    sig_sweep = Signal()
     sig_export_curves = Signal()
     sig_export_slice = Signal()
     sig_model_changed = Signal()
@@ -176,7 +160,7 @@ class ModelPanel(QScrollArea):
         self.optimizer_combo = QComboBox()
         self.optimizer_combo.setObjectName("model_optimizer")
         for name, cls in OPTIMIZERS.items():
-            if name in ("random-search", "random-local-search"):
+            if name in NOT_FOR_MODELS:
                 continue
             self.optimizer_combo.addItem(cls.title or name, name)
         f.addRow("method", self.optimizer_combo)
@@ -204,19 +188,8 @@ class ModelPanel(QScrollArea):
         f.addRow(self.slice_button)
         v.addWidget(g)
 
-        g = QGroupBox("Compare")
-        f = QFormLayout(g)
-        self.race_edit = QLineEdit(RACE_TEXT)
-        self.race_edit.setToolTip("optimizer:learning rate pairs raced on the same model and data")
-        f.addRow("race", self.race_edit)
-        self.race_button = QPushButton("Race")
-        f.addRow(self.race_button)
-        self.sweep_edit = QLineEdit(SWEEP_TEXT)
-        self.sweep_edit.setToolTip("learning rates for the chosen optimizer, one run each")
-        f.addRow("sweep ε", self.sweep_edit)
-        self.sweep_button = QPushButton("Sweep")
-        f.addRow(self.sweep_button)
-        v.addWidget(g)
+        # Race and sweep: Run ▸ Race optimizers (F7) and Learning-rate sweep (F6), the same dialogs as for a
+        # function (gdstudio.gui.views.model_compare)
 
         g = QGroupBox("Export")
         h = QHBoxLayout(g)
@@ -234,8 +207,6 @@ class ModelPanel(QScrollArea):
         self.optimizer_combo.currentIndexChanged.connect(self._on_optimizer)
         self.dataset_combo.activated.connect(self._on_dataset)
         self.slice_button.clicked.connect(self.sig_compute_slice)
-        self.race_button.clicked.connect(self.sig_race)
-        self.sweep_button.clicked.connect(self.sig_sweep)
         self.export_curves_button.clicked.connect(self.sig_export_curves)
         self.export_slice_button.clicked.connect(self.sig_export_slice)
         self._on_model()
@@ -361,8 +332,6 @@ class ModelMode(QObject):
         self._trained_emitted = True
         p = self.panel
         p.sig_compute_slice.connect(self.compute_slice)
-        p.sig_race.connect(lambda: self.race())
-        p.sig_sweep.connect(lambda: self.sweep())
         p.sig_export_curves.connect(lambda: self.export_curves())
         p.sig_export_slice.connect(lambda: self.export_slice())
 
@@ -413,36 +382,33 @@ class ModelMode(QObject):
         if cfg is not None:
             self._start([cfg], [cfg.optimizer])
 
-    def race(self, entries: list[tuple[str, float]] | None = None) -> None:
-        try:
-            entries = entries or parse_pairs(self.panel.race_edit.text())
-        except ValueError as exc:
-            QMessageBox.warning(self.window, "Race", str(exc))
-            return
-        configs = []
-        for name, lr in entries:
-            hp = {"lr": lr} if any(h.name == "lr" for h in optimizer_class(name).hyperparams) else {}
-            cfg = self._config(optimizer=name, hyperparams=hp, name=f"{name} ε={lr:g}")
-            if cfg is None:
-                return
-            configs.append(cfg)
-        self._start(configs, [c.name for c in configs])
+    def race(self, entries: Sequence[tuple[str, Mapping[str, Any]]] | None = None) -> bool:
+        """Run ▸ Race optimizers (F7): one training per ``(optimizer, hyperparameters)`` on the panel's model and
+        data. With ``entries`` None the race dialog asks (as for a function). Returns whether they started."""
+        return self._compare("Race", entries, lambda base: ModelRaceDialog(
+            base, self.window, excluded=NOT_FOR_MODELS, default_lr=MODEL_LR), model_race_configs)
 
-    def sweep(self, lrs: list[float] | None = None) -> None:
+    def sweep(self, lrs: Sequence[float] | None = None) -> bool:
+        """Run ▸ Learning-rate sweep (F6): the panel's optimizer at each learning rate of ``lrs``. With ``lrs``
+        None the sweep dialog asks (as for a function). Returns whether they started."""
+        return self._compare("Sweep", lrs, lambda base: ModelSweepDialog(base, self.window), model_sweep_configs)
+
+    def _compare(self, title: str, choices, make_dialog, make_configs) -> bool:
+        base = self._config()
+        if base is None:
+            return False
         try:
-            lrs = lrs or [float(t) for t in self.panel.sweep_edit.text().split(",") if t.strip()]
-        except ValueError:
-            QMessageBox.warning(self.window, "Sweep", "the learning rates must be numbers separated by commas")
-            return
-        name = self.panel.optimizer_combo.currentData()
-        base = self.panel.hp_form.values()
-        configs = []
-        for lr in lrs:
-            cfg = self._config(hyperparams=dict(base, lr=lr), name=f"{name} ε={lr:g}")
-            if cfg is None:
-                return
-            configs.append(cfg)
-        self._start(configs, [c.name for c in configs])
+            if choices is None:
+                dlg = make_dialog(base)
+                if not dlg.exec():
+                    return False
+                configs = dlg.configs()
+            else:
+                configs = make_configs(base, choices)
+        except ValueError as exc:
+            QMessageBox.warning(self.window, title, str(exc))
+            return False
+        return self._start(configs, [c.name for c in configs])
 
     def pause(self, paused: bool) -> None:
         if self.worker.busy:

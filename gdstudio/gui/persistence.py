@@ -139,25 +139,54 @@ def config_from_settings(s: app_settings.Settings) -> RunConfig | None:
 
 
 def restore(window: "SettingsWindow", s: app_settings.Settings) -> None:
-    """Give the window what the settings remember (geometry and layout first, then the controls)."""
+    """Give the window what the settings remember (geometry and layout first, then the controls).
+
+    A remembered formula is not compiled here: the panel's formula field compiles it in the background
+    (SymPy takes up to about 1.5 s), so the window appears at once; the objective changes when it is ready.
+    Everything else is checked against the default objective meanwhile. A formula the field refuses at once
+    (it no longer parses) gives the default objective, its text kept in the field (:func:`show_default_instead`;
+    the window does the same for one refused by the compile).
+    """
     if s.window_geometry:
         window.restoreGeometry(QByteArray(s.window_geometry))
     if s.window_state:
         window.restoreState(QByteArray(s.window_state))
     unpack_splitters(window, s.splitter_state)
-    window.side_panel.formula_field.set_recent(s.recent_formulas)
-    cfg = config_from_settings(s)
+    panel = window.side_panel
+    panel.formula_field.set_recent(s.recent_formulas)
+    formula = s.objective[len(EXPR_PREFIX):] if s.objective.startswith(EXPR_PREFIX) else None
+    if formula is not None:
+        cfg = config_from_settings(dataclasses.replace(s, objective=defaults.first_config().objective,
+                                                       objective_params={}))
+    else:
+        cfg = config_from_settings(s)
     if cfg is None:
-        cfg = defaults.first_config()
-    window.side_panel.apply_config(cfg)
-    if cfg.objective.startswith(EXPR_PREFIX) and s.objective_title:
-        from gdstudio.gui.session_io import objective_with_title
-
-        try:
-            window.set_objective(objective_with_title(cfg.objective, dict(cfg.objective_params), s.objective_title))
-        except ValueError:
-            pass
+        cfg, formula = defaults.first_config(), None
+    if formula is None:
+        panel.apply_config(cfg)
+    else:
+        panel.apply_config(cfg, objective=False)
+        panel.show_formula(formula, s.objective_title, dict(s.objective_params))
+        refused = panel.formula_field.error is not None or not panel.formula_field.busy()
+        if refused and window.objective is None:  # (a window may have shown the default already)
+            show_default_instead(window, str(panel.formula_field.error or "the formula is empty"))
     window.actions.speed.set_speed(math.inf if s.speed >= app_settings.SPEED_RANGE[1] else s.speed)
+
+
+def default_instead_message(reason: str) -> str:
+    """What the panel says when the remembered formula was refused."""
+    from gdstudio.gui.views.side_panel import CUSTOM_TEXT
+
+    shown = defaults.first_config().build_objective()
+    return (f"Your saved formula could not be used: {reason}. {shown.title or shown.name} is shown instead. "
+            f"The formula is kept: choose “{CUSTOM_TEXT}” as the objective to correct it.")
+
+
+def show_default_instead(window: "SettingsWindow", reason: str) -> None:
+    """The remembered formula was refused: show the default objective, say why at the top of the panel.
+    The formula's text stays in the field (hidden until "your own formula" is chosen again)."""
+    window.set_objective(defaults.first_config().build_objective())
+    window.side_panel.show_error(default_instead_message(reason))
 
 
 def remember_hyperparams(window: "SettingsWindow") -> None:
@@ -187,4 +216,4 @@ def remember_hyperparams(window: "SettingsWindow") -> None:
 
 
 __all__ = ["SettingsWindow", "capture", "config_from_settings", "pack_splitters", "remember_hyperparams", "restore",
-           "unpack_splitters"]
+           "show_default_instead", "unpack_splitters"]

@@ -115,6 +115,12 @@ class SeeWhy(QObject):
         self._select(start, k)
         return True
 
+    def select_first_step_if_none(self, visible: bool = True) -> None:
+        """When the panel opens with nothing selected, show step 0 of the timeline's run: a new user who
+        opens See why meets an explained step (its gradient, Hessian, …) at once, not an empty panel."""
+        if visible and self.k is None and self.run_id is not None:
+            self.select_step(0)
+
     def clear_selection(self) -> None:
         self._replay.stop()
         self._pending = False
@@ -319,6 +325,7 @@ def install(window: QMainWindow) -> SeeWhy:
     # Hidden at first launch so the surface and the map get the space; a click on a path point, the
     # toolbar's "See why" or View ▸ See why opens it, and the remembered layout restores it.
     dock.hide()
+    dock.visibilityChanged.connect(sw.select_first_step_if_none)
     view_menu = next((a.menu() for a in window.menuBar().actions()
                       if a.menu() is not None and a.text().replace("&", "") == "View"), None)
     menu = QMenu("See &why", window)

@@ -61,6 +61,23 @@ def test_diverged_starts_are_minus_one_and_dark():
     rgb = m.colours().reshape(-1, 4)[:, :3]
     assert (rgb[div] == (30, 30, 30)).all()
     assert "diverged" in m.describe(int(np.flatnonzero(div)[0]))
+    assert (f"diverged: {int(div.sum()):,} starts" in [t for _, t in m.legend()])
+
+
+def test_starts_still_moving_when_the_epochs_run_out_are_grey_not_diverged():
+    """Momentum on Rosenbrock for 100 epochs: many starts are still travelling along the valley. They are
+    told apart from diverged starts in the colours, the legend and the summary."""
+    m = basin_map("rosenbrock", "momentum", grid=30, epochs=100, hyperparams={"lr": 0.002})
+    moving = (m.basin == -1) & (m.status == STATUS_CODES.index(Status.COMPLETED))
+    div = m.diverged()
+    assert moving.sum() > 100 and div.any()  # both kinds of −1 start are on this map
+    rgb = m.colours().reshape(-1, 4)[:, :3]
+    assert (rgb[moving] == (105, 105, 105)).all() and (rgb[div] == (30, 30, 30)).all()
+    texts = [t for _, t in m.legend()]
+    assert f"still moving after 100 epochs: {int(moving.sum()):,} starts" in texts
+    assert f"diverged: {int(div.sum()):,} starts" in texts
+    assert m.unfinished_counts() == (int(moving.sum()), int((m.basin == -1).sum() - moving.sum() - div.sum()))
+    assert f"{int(div.sum()):,} diverged or failed, {int(moving.sum()):,} still moving after 100 epochs" in m.summary()[-1]
 
 
 @settings(max_examples=40, deadline=None)

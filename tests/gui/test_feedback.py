@@ -61,8 +61,15 @@ def test_status_messages_replace_the_status_line_while_they_last(window, qtbot):
 
 
 def test_a_click_on_the_map_says_where_the_start_went(window, qtbot):
-    window.set_start_point(1.5, -2.0)
-    assert "start (1.5, -2)" in window.statusBar().currentMessage() and message_shows(window)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=60000)
+    view = window.contour_view
+    n = len(window.model)
+    qtbot.mouseClick(view.plot_widget.viewport(), Qt.MouseButton.LeftButton, pos=view.scene_position(1.5, -2.0))
+    x, y = window.side_panel.start()
+    assert abs(x - 1.5) < 0.2 and abs(y + 2.0) < 0.2  # within a pixel or two
+    msg = window.statusBar().currentMessage()
+    assert msg.startswith(f"start ({x:.4g}, {y:.4g})") and msg.endswith("· Run (F5) starts from here")
+    assert message_shows(window) and len(window.model) == n  # idle: the click sets the start, Run starts it
 
 
 def test_pause_shows_one_resume_and_the_toolbar_does_not_shift(window, qtbot):

@@ -95,3 +95,59 @@ def test_menus_and_shortcuts(window):
     assert {"Open session…", "Save session…", "Export trajectory…", "Export image", "Quit"} <= set(menus["File"])
     assert {"Run", "Pause", "Step", "Reset"} <= set(menus["Run"])
     assert {"gdstudio Help", "About gdstudio"} <= set(menus["Help"])
+
+
+def test_models_landscapes_and_basins_have_pages_from_the_cores_docstrings(qtbot):
+    from gdstudio.core import basins, data, landscape, models
+
+    d = HelpDialog()
+    qtbot.addWidget(d)
+    for topic, modules in (("Models and datasets", (models, data)), ("Loss landscapes", (landscape,)),
+                           ("Basins of attraction", (basins,))):
+        page = d.pages[topic]
+        for mod in modules:
+            assert plain(docstring_html(mod.__doc__.split("\n")[0]))[:40] in plain(page)
+        assert not re.findall(r"\\[A-Za-z]+", plain(page)), topic  # no LaTeX command left over
+        assert ">>>" not in page
+    # the docstrings' aligned definition lists become tables: one row per model, per direction, per source
+    assert plain(d.pages["Models and datasets"]).count("CS231n multiclass hinge loss") == 1
+    assert "<td valign='top'><b><code>svm</code></b></td>" in d.pages["Models and datasets"]
+    assert "<td valign='top'><b><code>pca</code></b></td>" in d.pages["Loss landscapes"]
+    assert "<b>a folder or one IDX file</b>" in d.pages["Models and datasets"]
+
+
+def test_docstring_definition_lists_bullets_and_sentences():
+    doc = """Intro line.
+
+    Choices:
+
+    ``a``     the first
+              continued
+    two words  the second
+
+    - one
+      more
+    - two
+
+    A sentence.  Two spaces after a full stop stay a paragraph.
+    """
+    h = docstring_html(doc)
+    assert "<tr><td valign='top'><b><code>a</code></b></td><td>the first continued</td></tr>" in h
+    assert "<tr><td valign='top'><b>two words</b></td><td>the second</td></tr>" in h
+    assert "<ul><li>one more</li><li>two</li></ul>" in h
+    assert "<p>A sentence.  Two spaces after a full stop stay a paragraph.</p>" in h
+    assert latex_to_text(r"\frac1n\sum_i \partial s_i \ne 0") == "1/n Σᵢ ∂ sᵢ ≠ 0"
+    assert latex_to_text(r"\#\{j : m > 0\}") == "#{j : m > 0}"
+
+
+def test_f1_in_model_mode_opens_the_models_page(window, qtbot):
+    from PySide6.QtCore import Qt
+
+    mm = window.model_mode
+    qtbot.mouseClick(mm.model_radio, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: mm.active, timeout=10000)
+    window.actions.help.trigger()
+    d = window._help
+    assert d.isVisible() and d.topics.currentItem().text() == "Models and datasets"
+    assert "multiclass hinge loss" in d.browser.toPlainText()
+    d.close()

@@ -247,3 +247,26 @@ def test_the_step_tab_shows_the_optimizers_derived_quantities_by_their_labels(ma
     assert "step_size" not in text and "m_hat" not in text  # stable keys are for code, labels for people
     arrows = {a.key: a for a in sw.picture.arrows}
     assert {"derived:m_hat", "derived:step_size"} <= set(arrows)
+
+
+def test_opening_the_panel_after_a_run_explains_its_first_step(make_window, qtbot):
+    from PySide6.QtWidgets import QToolBar
+
+    c = cfg("booth", "gd", (-8.0, 8.0), 30, lr=0.02)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    assert sw.dock.isHidden() and sw.k is None
+    toolbar = w.findChild(QToolBar, "run_toolbar")
+    toggle = sw.dock.toggleViewAction()
+    assert toggle in toolbar.actions()
+    toggle.trigger()  # the toolbar's "See why"
+    qtbot.waitUntil(lambda: sw.picture is not None, timeout=10000)
+    assert sw.k == 0 and sw.timeline.spin.value() == 0
+    np.testing.assert_array_equal(sw.picture.explanation.gradient, an.explain_step(c, 0).gradient)
+    assert "Select a step" not in sw.inspector.header.text()
+    sw.timeline.select(7)  # a selection the user made survives closing and reopening the panel
+    toggle.trigger()
+    toggle.trigger()
+    qtbot.waitUntil(lambda: sw.dock.isVisible(), timeout=5000)
+    assert sw.k == 7

@@ -10,6 +10,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from gdstudio.core.training import TrainConfig, train
+from gdstudio.gui.views import compare
 
 pytestmark = pytest.mark.gui
 
@@ -17,6 +18,22 @@ pytestmark = pytest.mark.gui
 def rows(path):
     with open(path, newline="") as f:
         return list(csv.DictReader(f))
+
+
+def answer_dialogs(monkeypatch, fill=None) -> list:
+    """Answer Model mode's sweep and race dialogs as a user would: ``fill(dialog)`` (if given), then Start.
+    Returns the dialogs seen (they are never shown)."""
+    seen = []
+
+    def fake_exec(dlg):
+        seen.append(dlg)
+        if fill is not None:
+            fill(dlg)
+        dlg.accept()  # refused (stays open) when a field is wrong: result() is then 0
+        return dlg.result()
+
+    monkeypatch.setattr(compare._CompareDialog, "exec", fake_exec)
+    return seen
 
 
 def to_model_mode(qtbot, window):
@@ -75,6 +92,7 @@ def test_digits_svm_trained_with_sgd_shows_curves_slice_path_and_templates(qtbot
 
 def test_race_sgd_momentum_adam_and_export_both_files(qtbot, window, tmp_path, monkeypatch):
     mm = to_model_mode(qtbot, window)
+    answer_dialogs(monkeypatch)  # the race dialog's defaults: the panel's SGD, momentum and Adam
     with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
         window.actions.race.trigger()
     assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "momentum ε=0.05", "adam ε=0.01"]
@@ -134,10 +152,12 @@ def test_bad_settings_are_explained(qtbot, window, monkeypatch):
     mm.panel.set_optimizer("newton")
     window.actions.run.trigger()
     assert "Newton and BFGS build dense d×d matrices" in said[-1]
-    mm.panel.race_edit.setText("gd:0.1, nope:1")
-    qtbot.mouseClick(mm.panel.race_button, Qt.MouseButton.LeftButton)
-    assert "unknown optimizer 'nope'" in said[-1]
-    assert mm.progress is None
+    mm.panel.set_optimizer("gd")
+    seen = answer_dialogs(monkeypatch, lambda dlg: dlg.set_checked(["gd", "newton"]))
+    window.actions.race.trigger()  # the race dialog refuses Newton for this model and stays open
+    assert "Newton and BFGS build dense d×d matrices" in seen[-1].error_label.text()
+    assert seen[-1].list.currentItem().data(Qt.ItemDataRole.UserRole) == "newton"
+    assert len(said) == 2 and mm.progress is None
 
 
 def test_csv_dataset_from_the_open_dialog(qtbot, window, tmp_path, monkeypatch):
@@ -160,9 +180,15 @@ def test_csv_dataset_from_the_open_dialog(qtbot, window, tmp_path, monkeypatch):
 
 def test_session_saves_and_reopens_model_runs(qtbot, window, tmp_path, monkeypatch):
     mm = to_model_mode(qtbot, window)
-    mm.panel.race_edit.setText("gd:0.2, adam:0.02")
+
+    def fill(dlg):
+        dlg.set_checked(["gd", "adam"])
+        dlg.forms["gd"].set_value("lr", 0.2)
+        dlg.forms["adam"].set_value("lr", 0.02)
+
+    answer_dialogs(monkeypatch, fill)
     with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
-        qtbot.mouseClick(mm.panel.race_button, Qt.MouseButton.LeftButton)
+        window.actions.race.trigger()
     before = [j.curve["batch_loss"].copy() for j in mm.progress.jobs]
     path = tmp_path / "m.gdsession"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (str(path), ""))
@@ -198,8 +224,9 @@ def test_session_with_a_bad_model_part_changes_nothing(qtbot, window, tmp_path, 
     assert mm.progress is None
 
 
-def test_paths_move_on_the_last_slice_while_training(qtbot, window):
+def test_paths_move_on_the_last_slice_while_training(qtbot, window, monkeypatch):
     mm = to_model_mode(qtbot, window)
+    answer_dialogs(monkeypatch)
     with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
         window.actions.run.trigger()
     plane = mm.slice_result.plane
@@ -215,3 +242,94 @@ def test_paths_move_on_the_last_slice_while_training(qtbot, window):
     np.testing.assert_array_equal(plane.centre, mm.worker.trainings()[0].result().final)
     qtbot.waitUntil(lambda: any("projected live" in t for t in
                                 [mm.workspace.surface_view.caption.text()] + seen), timeout=5000)
+
+
+def press(qtbot, window, key):
+    window.activateWindow()
+    qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+    qtbot.keyClick(window, key)
+
+
+def test_f7_opens_the_race_dialog_and_trains_the_chosen_optimizers(qtbot, window, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+
+    def fill(dlg):
+        # what a user meets: the panel's optimizer and the usual rivals ticked, with learning rates for models
+        assert type(dlg).__name__ == "ModelRaceDialog"
+        assert dlg.checked() == ["gd", "momentum", "adam"]
+        assert dlg.forms["gd"].values()["lr"] == 0.1 and dlg.forms["momentum"].values()["lr"] == 0.05
+        assert dlg.summary.text() == "digits · svm · batches of 64 · 2 epochs"
+        assert dlg.clear_others.isHidden()
+        hidden = {dlg.list.item(i).data(Qt.ItemDataRole.UserRole) for i in range(dlg.list.count())
+                  if dlg.list.item(i).isHidden()}
+        assert hidden == {"random-search", "random-local-search"}
+        dlg.set_checked(["gd", "rmsprop"])
+        dlg.forms["rmsprop"].set_value("lr", 0.002)
+        dlg.forms["rmsprop"].set_value("alpha", 0.9)
+
+    seen = answer_dialogs(monkeypatch, fill)
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        press(qtbot, window, Qt.Key.Key_F7)
+    assert len(seen) == 1
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "rmsprop ε=0.002"]
+    cfgs = [t.config for t in mm.worker.trainings()]
+    assert [(c.optimizer, c.hp) for c in cfgs] == [
+        ("gd", {"lr": 0.1}),
+        ("rmsprop", {"lr": 0.002, "alpha": 0.9, "eps": 1e-08, "weight_decay": 0.0, "momentum": 0.0,
+                     "centered": False})]
+    # the panel's model and data are shared
+    assert all((c.dataset, c.model, c.batch_size, c.val, c.epochs) == ("digits", "svm", 64, 0.2, 2) for c in cfgs)
+    # the same numbers as the core for the same settings
+    ref = train(cfgs[1])
+    np.testing.assert_array_equal(mm.progress.jobs[1].curve["batch_loss"], ref.curve.array("batch_loss"))
+
+
+def test_f6_and_the_menu_item_open_the_sweep_dialog(qtbot, window, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    mm.panel.set_optimizer("momentum", lr=0.05, momentum=0.8)
+
+    def fill(dlg):
+        assert type(dlg).__name__ == "ModelSweepDialog"
+        assert dlg.lr_edit.text() == "0.03, 0.1, 0.3"
+        dlg.lr_edit.setText("0.02, 0.2")
+
+    seen = answer_dialogs(monkeypatch, fill)
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        press(qtbot, window, Qt.Key.Key_F6)
+    assert [j.label for j in mm.progress.jobs] == ["momentum ε=0.02", "momentum ε=0.2"]
+    assert [t.config.hp["momentum"] for t in mm.worker.trainings()] == [0.8, 0.8]  # the panel's other settings
+    # Run ▸ Learning-rate sweep… is the same action, with a new answer
+    run_menu = next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == "Run")
+    item = next(a for a in run_menu.actions() if a.text().replace("&", "").startswith("Learning-rate sweep"))
+    monkeypatch.setattr(compare._CompareDialog, "exec", lambda dlg: (seen.append(dlg), dlg.lr_edit.setText("0.5"),
+                                                                     dlg.accept(), dlg.result())[-1])
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        item.trigger()
+    assert [j.label for j in mm.progress.jobs] == ["momentum ε=0.5"] and len(seen) == 2
+    # a wrong value keeps the dialog open with its message; cancelled, nothing changes
+    bad = answer_dialogs(monkeypatch, lambda dlg: dlg.lr_edit.setText("0.1, fast"))
+    window.actions.sweep.trigger()
+    assert "ε must be a number, got 'fast'" in bad[0].error_label.text()
+    monkeypatch.setattr(compare._CompareDialog, "exec", lambda dlg: 0)
+    window.actions.race.trigger()
+    assert [j.label for j in mm.progress.jobs] == ["momentum ε=0.5"]
+
+
+def test_the_panel_has_no_race_or_sweep_fields_of_its_own(qtbot, window):
+    from PySide6.QtWidgets import QGroupBox
+
+    mm = to_model_mode(qtbot, window)
+    assert "Compare" not in [g.title() for g in mm.panel.findChildren(QGroupBox)]
+    assert not hasattr(mm.panel, "race_edit") and not hasattr(mm.panel, "sweep_edit")
+
+
+def test_newton_races_on_a_model_small_enough(qtbot, window, monkeypatch):
+    mm = to_model_mode(qtbot, window)
+    mm.panel.set_dataset("iris")
+    mm.panel.set_model("softmax")  # d = 4 × 3 + 3 = 15 parameters
+    mm.panel.batch_combo.setCurrentText("full")
+    answer_dialogs(monkeypatch, lambda dlg: (dlg.set_checked(["gd", "newton"]), dlg.forms["newton"].set_value("lr", 0.5)))
+    with qtbot.waitSignal(mm.sig_trained, timeout=60000):
+        window.actions.race.trigger()
+    assert [j.label for j in mm.progress.jobs] == ["gd ε=0.1", "newton ε=0.5"]
+    assert all(j.done for j in mm.progress.jobs)

@@ -85,6 +85,8 @@ def test_custom_formula_name_domain_and_recent_are_restored(open_window, tmp_pat
     w.close()
 
     w2 = open_window(app_settings.open_store(ini))
+    # the formula compiles in the background after the window is shown (tests/gui/test_formula_startup.py)
+    qtbot.waitUntil(lambda: w2.objective is not None, timeout=20000)
     obj = w2.objective
     assert obj.spec() == "expr:sin(x)*sin(y) + 0.05*(x^2 + y^2)" and obj.title == "egg crate"
     assert obj.domain[0] == (-3.0, 5.0)

@@ -101,11 +101,19 @@ def test_settings_capture_and_restore_on_stand_ins(qtbot):
     assert b.side_panel.current_config() == a.side_panel.current_config()
     assert b.actions.speed.speed() == 50
 
-    # a formula with its own name comes back through set_objective
+    # a formula with its own name is handed to the panel's formula field, which compiles it in the background
     named = dataclasses.replace(s, objective="expr:x**2 + 3*y**2", objective_params={}, objective_title="bowl")
     c = settings_stand_in(qtbot)
     persistence.restore(c, named)
-    assert [o.title for o in c.objectives_set] == ["bowl"]
+    assert c.objectives_set == []  # nothing compiled on this thread
+    qtbot.waitUntil(lambda: c.side_panel.formula_field.objective is not None, timeout=20000)
+    assert c.side_panel.current_objective().title == "bowl"
+    assert c.side_panel.current_config().optimizer == "adam"
+    # one that no longer parses: the default objective at once, the text kept in the field
+    d = settings_stand_in(qtbot)
+    persistence.restore(d, dataclasses.replace(named, objective="expr:x**"))
+    assert [o.name for o in d.objectives_set] == ["rosenbrock"]
+    assert d.side_panel.formula_field.text() == "x**"
 
 
 class FakeController:

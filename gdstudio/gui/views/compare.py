@@ -161,7 +161,7 @@ class _CompareDialog(QDialog):
         self.base = base
         self._configs: list[RunConfig] = []
         self.layout_ = QVBoxLayout(self)
-        self.summary = QLabel(_summary(base))
+        self.summary = QLabel(self.summary_text(base))
         self.summary.setToolTip("Shared by every run: objective, start, epochs, gradient and tolerance come "
                                 "from the settings panel")
         self.layout_.addWidget(self.summary)
@@ -181,6 +181,9 @@ class _CompareDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         self.layout_.addWidget(self.buttons)
+
+    #: The line that says what every run shares (Model mode's dialogs describe a training instead).
+    summary_text = staticmethod(_summary)
 
     def build(self) -> list[RunConfig]:  # pragma: no cover - overridden
         raise NotImplementedError

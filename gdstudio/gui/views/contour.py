@@ -149,7 +149,8 @@ class ContourView(RunLayers, QWidget):
         lay.setContentsMargins(0, 0, 0, 0)
         lay.addWidget(self.plot_widget)
         self.plot_widget.scene().sigMouseClicked.connect(self._on_scene_clicked)
-        self.setToolTip("Loss contours. Click to start a run from that point; drag to pan, wheel to zoom.")
+        self.setToolTip("Loss contours. Click to set the start there (runs going start again from it); with See why "
+                        "open, click a path to inspect that step; drag to pan, wheel to zoom.")
         self._pinned: dict[int, dict[int, int]] = {}  # run id -> {start: k} drawn exactly (See why)
         self._view_key = None
         self._refine = QTimer(self)

@@ -308,6 +308,17 @@ class FormulaField(QWidget):
         """Whether a check is waiting for the timer or a compile is running."""
         return self._timer.isActive() or self._pending is not None
 
+    def cancel(self) -> None:
+        """Drop the check waiting for the timer and the compiles waiting or running (their results are
+        stale now); the text stays in the field. Another objective was chosen meanwhile."""
+        self._timer.stop()
+        self._generation += 1
+        self._queued = None
+        self._pending = None
+        self._commit_pending = False
+        if self.message_label.text() == "checking…":
+            self._show_message("", ok=True)
+
     def shutdown(self) -> None:
         """Drop pending work (window closing). A compile already running finishes in its daemon thread, unseen."""
         self._timer.stop()

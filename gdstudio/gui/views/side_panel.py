@@ -266,6 +266,8 @@ class SidePanel(QWidget):
         if self._custom is not None:
             return self._custom
         if self.objective_combo.currentData() == EXPR_PREFIX:
+            if self.formula_field.busy():
+                raise ValueError("your formula is still being compiled: try again when the map shows it")
             raise ValueError("type a valid formula f(x, y) first (or choose a built-in objective)")
         return get_objective(self.objective_combo.currentData(), self.objective_form.values())
 
@@ -286,6 +288,7 @@ class SidePanel(QWidget):
         try:
             if idx >= 0 and objective.spec() == objective.name:
                 self._custom = None
+                self.formula_field.cancel()  # a formula still compiling must not replace it later
                 self._drop_custom_item()
                 self.objective_combo.setCurrentIndex(self.objective_combo.findData(objective.name))
                 self._build_objective_form(dict(objective.params))
@@ -330,6 +333,7 @@ class SidePanel(QWidget):
             self.formula_field.formula_edit.setFocus()
             return
         self._custom = None
+        self.formula_field.cancel()  # a formula still compiling must not take the built-in's place later
         self.formula_field.hide()
         self._drop_custom_item()
         self._build_objective_form()
@@ -338,6 +342,18 @@ class SidePanel(QWidget):
         self.formula_label.setToolTip(obj.notes or obj.describe())
         if refresh:
             self.sig_objective_changed.emit()
+
+    def show_formula(self, text: str, title: str = "", domain: dict[str, float] | None = None) -> None:
+        """Select "your own formula" with ``text`` in the field and compile it in the background, as if typed:
+        the objective changes (``sig_objective_changed``) once it is ready; a refused formula stays in the
+        field with its message (``formula_field.sig_invalid``). Used for a formula remembered in the settings."""
+        self.objective_combo.blockSignals(True)
+        self.objective_combo.setCurrentIndex(self.objective_combo.findData(EXPR_PREFIX))
+        self.objective_combo.blockSignals(False)
+        self.objective_form.set_specs([])
+        self.formula_label.setText("")  # the field says how its check goes
+        self.formula_field.show()
+        self.formula_field.set_formula(text, title or "", domain or {}, check=True)
 
     def _on_formula_ready(self, objective: Objective) -> None:
         """The formula field compiled a valid formula: it becomes the objective (the views redraw)."""
@@ -509,14 +525,17 @@ class SidePanel(QWidget):
         cfg.validate(objective)
         return cfg
 
-    def apply_config(self, cfg: RunConfig) -> None:
-        """Set every control from a RunConfig (sessions, settings, replays)."""
+    def apply_config(self, cfg: RunConfig, *, objective: bool = True) -> None:
+        """Set every control from a RunConfig (sessions, settings, replays). With ``objective`` False the
+        objective is left as it is and not announced (the caller shows one, e.g. :meth:`show_formula`)."""
         blockers = [self.objective_combo, self.optimizer_combo, self.gradient_combo]
         for w in blockers:
             w.blockSignals(True)
         try:
             idx = self.objective_combo.findData(cfg.objective)
-            if idx >= 0 and not cfg.objective.startswith(EXPR_PREFIX):
+            if not objective:
+                pass
+            elif idx >= 0 and not cfg.objective.startswith(EXPR_PREFIX):
                 self.objective_combo.setCurrentIndex(idx)
                 self._custom = None
                 self._build_objective_form(dict(cfg.objective_params))
@@ -539,7 +558,8 @@ class SidePanel(QWidget):
         self.h_edit.setText("" if cfg.fd_step is None else format_number(cfg.fd_step))
         if len(cfg.starts):
             self.set_start(*cfg.starts[0][:2])
-        self.sig_objective_changed.emit()
+        if objective:
+            self.sig_objective_changed.emit()
 
     def show_error(self, message: str) -> None:
         self.error_label.setText(message)
