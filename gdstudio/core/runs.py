@@ -561,7 +561,7 @@ class Run:
                 total = np.add.reduce(grad.ravel(order="K")) + np.add.reduce(loss)
             if two_d:  # |x_i − c_i| ≤ max|x| + max|c|: two reductions over the contiguous (2N,) buffer
                 flat = x.ravel(order="K")  # a view in either layout
-                amax = max(flat.max(), -flat.min())  # NaN if any coordinate is NaN
+                amax = max(_MAX(flat), -_MIN(flat))  # NaN if any coordinate is NaN
             else:  # no map to leave; x must still be finite (NaN·0 and ∞·0 are NaN)
                 amax = 0.0
                 total += float(np.add.reduce(x, axis=None)) * 0.0
@@ -823,6 +823,7 @@ def _to_step(c: Chunk, prev: Step | None, n: int) -> Step:
     return Step(c.k, x, loss, grad, recorded, ended, info)
 
 
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce  # the reductions without ndarray.max's Python wrapper
 _ONE_TRUE = np.ones(1, dtype=bool)
 _ONE_FALSE = np.zeros(1, dtype=bool)
 _NO_INFO: Mapping[str, np.ndarray] = MappingProxyType({})

@@ -24,7 +24,9 @@ from gdstudio.core.optimizers.base import (
     Shown,
     Update,
     apply_weight_decay,
+    common_step,
     lr_param,
+    next_step,
 )
 from gdstudio.core.optimizers.momentum import VELOCITY
 
@@ -218,7 +220,8 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
         one = _adam_step_one(x, g, state, lr, beta1, beta2, eps)
         if one is not None:
             return one
-    step = state["step"] + 1
+    common = common_step(state["step"])
+    step = next_step(state["step"], common)
     w = 1 - beta1
     if abs(w) < 0.5:
         m = g - state["exp_avg"]
@@ -230,8 +233,8 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
     t = g * (1 - beta2)
     t *= g
     v += t
-    if step.size == 1 or (step.size and step[0] == step[-1] and (step == step[0]).all()):  # the usual case: one count
-        k = float(step[0])
+    if common is not None:  # the usual case: one count for every row
+        k = common + 1
         bc1, bc2_sqrt = 1 - beta1**k, (1 - beta2**k) ** 0.5  # Python floats, as torch computes them
         neg_step = -(lr / bc1)
     else:

@@ -176,6 +176,31 @@ class Optimizer:
         return f"<Optimizer {self.name} " + " ".join(f"{k}={v}" for k, v in self.hp.items()) + ">"
 
 
+def common_step(step: np.ndarray) -> float | None:
+    """The step count every row shares, or None when the rows' counts differ (or there are none).
+
+    A count made by :func:`next_step` for many rows is one number seen through a zero stride: known shared at
+    once; any other array is compared row by row.
+    """
+    if not step.size:
+        return None
+    if step.size == 1 or (step.ndim == 1 and step.strides[0] == 0):
+        return float(step[0])
+    if step[0] == step[-1] and (step == step[0]).all():
+        return float(step[0])
+    return None
+
+
+def next_step(step: np.ndarray, common: float | None) -> np.ndarray:
+    """``step + 1``; when all of several rows share the count ``common``, one number seen by every row through a
+    zero stride (read-only; no pass over the rows, here or in :func:`common_step` at the next step)."""
+    if common is None or step.size == 1 or step.ndim != 1:
+        return step + 1
+    out = np.ndarray(step.shape, np.float64, np.array([common + 1]), 0, (0,))
+    out.flags.writeable = False
+    return out
+
+
 def take_rows(state: State, rows) -> State:
     """The state of the given rows only (``rows`` is an index array or boolean mask)."""
     return {k: v[rows] for k, v in state.items()}

@@ -15,7 +15,9 @@ from gdstudio.core.optimizers.base import (
     Shown,
     Update,
     apply_weight_decay,
+    common_step,
     lr_param,
+    next_step,
 )
 
 #: The momentum buffer drawn as an arrow (SGD with momentum, Nesterov, RMSprop with momentum).
@@ -37,8 +39,9 @@ def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
     """
     x, g = apply_weight_decay(x, g, weight_decay)
     step = state["step"]
-    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # all rows at the same step
-        if step.size and step[0] == 0:
+    common = common_step(step)
+    if common is not None:  # all rows at the same step
+        if common == 0:
             buf = g.copy(order="K")  # the layout of g (column-major in a run of many starts)
         else:
             buf = state["buf"] * momentum
@@ -54,7 +57,7 @@ def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
         d = buf
     u = d * (-lr)
     u += x
-    return u, {"step": step + 1, "buf": buf}
+    return u, {"step": next_step(step, common), "buf": buf}
 
 
 class Momentum(Optimizer):
