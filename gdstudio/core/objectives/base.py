@@ -186,7 +186,7 @@ INTO_MIN_POINTS = 64
 def _like_points(p, shape: tuple) -> np.ndarray:
     """An empty ``shape + (2,)`` array laid out as the points ``p``: column-major when ``p`` is an ``(N, 2)``
     column-major array (a run of many starts keeps each coordinate contiguous), else row-major."""
-    if type(p) is np.ndarray and p.ndim == 2 and p.flags.f_contiguous and not p.flags.c_contiguous:
+    if type(p) is np.ndarray and p.ndim == 2 and len(p) > 1 and not p.flags.c_contiguous and p.flags.f_contiguous:
         return np.empty((2,) + shape).T
     return np.empty(shape + (2,))
 
