@@ -2,9 +2,10 @@
 
 The map (:func:`gdstudio.core.basins.basin_map`, one start per point of a :data:`GRID` × :data:`GRID` grid over
 the objective's view) is computed on a worker thread; the status bar shows its progress with a Cancel
-button once it has taken :data:`PROGRESS_DELAY_S` (a quicker map simply appears) and, while the layer is shown, where the start under the mouse ends. It is recomputed (after a short
-pause, so typing a learning rate does not start a map per keystroke) when the objective or the optimizer's
-settings change; a click on the map starts a normal run from that point.
+button once it has taken :data:`PROGRESS_DELAY_S` (a quicker map simply appears) and, while the layer is
+shown, where the start under the mouse ends. It is recomputed (after a short pause, so typing a learning rate
+does not start a map per keystroke) when the objective or the optimizer's settings change; a click on the map
+starts a normal run from that point.
 
 Threading: the worker gets an immutable request (the objective instance, never modified after it is built,
 and plain values) and hands back a :class:`~gdstudio.core.basins.BasinMap` it no longer touches; the GUI
