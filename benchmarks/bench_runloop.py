@@ -262,7 +262,8 @@ print(json.dumps({
     "worst": {"gui_thread_cpu_ms": 1e3 * worst[1], "waiting_for_a_cpu_ms": 1e3 * worst[2],
               "process_cpu_ms": 1e3 * worst[3], "at_s": worst[4] - start, "after_map_s": worst[4] - done[0],
               "slots": [f"{n}@{1e3 * (t - worst[4]):.0f}ms" for t, n in events if worst[4] <= t <= worst[5]]},
-    "gaps_over_25ms": [[round(1e3 * g[0]), round(1e3 * g[1]), round(1e3 * g[2]), round(1e3 * g[3]), round(g[4] - start, 2)]
+    "gaps_over_25ms": [[round(1e3 * g[0]), round(1e3 * g[1]), round(1e3 * g[2]), round(1e3 * g[3]),
+                        round(g[4] - start, 2)]
                        for g in gaps if g[0] > 0.025],
     "load": os.getloadavg()}))
 w.close()
