@@ -431,7 +431,8 @@ def read_rule_file(path: str) -> str:
 __all__ = ["CONSTANTS", "EXAMPLES", "FUNCTIONS", "IMPLICIT_PARAMS", "INPUTS", "MAX_EXPONENT", "MAX_LINES",
            "MAX_NAME_LENGTH",
            "MAX_RULE_LENGTH", "MAX_STATEMENTS", "RULE_PREFIX", "RULE_SUFFIX", "RuleError", "RuleOptimizer",
-           "RuleProgram", "compile_rule", "display_name", "read_rule_file", "resolve_rule_spec", "rule_optimizer_class"]
+           "RuleProgram", "compile_rule", "display_name", "read_rule_file", "resolve_rule_spec", "rule_label", "rule_name",
+           "rule_optimizer_class"]
 
 
 def resolve_rule_spec(spec: str) -> str:
@@ -450,3 +451,30 @@ def resolve_rule_spec(spec: str) -> str:
 def display_name(spec: str) -> str:
     """A short name for menus, run labels and file names: ``"own rule"`` for a rule spec, else the spec."""
     return "own rule" if isinstance(spec, str) and spec.startswith(RULE_PREFIX) else spec
+
+
+#: Longest rule name (the text of a leading comment line) used as a label.
+MAX_TITLE = 40
+
+
+def rule_name(spec: str) -> str:
+    """The name a rule gives itself: the text of its first line when that line is a comment.
+
+    ``"rule:# heavy ball\\nv = mu*v + g\\nx = x - lr*v"`` is named ``"heavy ball"``; a rule without a leading
+    comment (or a spec that is not a rule) has the name ``""``. The name travels with the rule's text, so a
+    session, a CSV and the settings keep it. Names longer than :data:`MAX_TITLE` characters are cut with "…".
+    """
+    if not (isinstance(spec, str) and spec.startswith(RULE_PREFIX)):
+        return ""
+    body = spec[len(RULE_PREFIX):].lstrip()
+    if not body.startswith("#"):
+        return ""
+    first = body[1:].splitlines()[0] if body[1:] else ""  # any line break ends the name (\r, \u2028, ...)
+    name = " ".join("".join(c if c.isprintable() else " " for c in first).split())  # one line, single spaces
+    return name if len(name) <= MAX_TITLE else name[:MAX_TITLE - 1] + "…"
+
+
+def rule_label(spec: str) -> str:
+    """A run label for optimizer ``spec``: a rule's :func:`rule_name`, else :func:`display_name`
+    (``"own rule"`` for an unnamed rule, the optimizer's name otherwise)."""
+    return rule_name(spec) or display_name(spec)

@@ -243,6 +243,14 @@ def models_html() -> str:
             "loss on a plane through the parameters with the training path projected onto it (see Loss "
             "landscapes); Race (F7) and Sweep (F6) compare optimizers and learning rates on the same training. "
             "From the command line: <code>gdstudio train</code> and <code>gdstudio landscape</code>.</p>"
+            "<h3>See why a training step went where it went</h3><p>Open <b>See why</b> (toolbar) in Model mode and "
+            "pick a run and a step (the latest by default). <b>Step</b>: the loss L, ‖∇L‖, the update Δθ = θ<sub>k+1"
+            "</sub> − θ<sub>k</sub>, the effective step ‖Δθ‖/‖∇L‖ and cos∠(Δθ, −∇L): 1 for gradient descent, less "
+            "for momentum and Adam. <b>Line search</b>: the loss along the update, L(θ + t·Δθ/‖Δθ‖), with the point "
+            "taken (★, t = ‖Δθ‖), the line's minimum (◆) and the linear approximation L(θ) + t∇L·d: a star past the "
+            "diamond overshoots, a star near 0 with the diamond far away means ε is too small. <b>Gradient "
+            "check</b>: the analytic gradient against central differences on a few random coordinates. The numbers "
+            "use the step's own minibatch unless <i>whole training set</i> is ticked.</p>"
             "<h3>Models</h3>" + docstring_html(models.__doc__) + "<h3>Datasets</h3>" + docstring_html(data.__doc__)
             + "<h3>Training</h3>" + docstring_html(training.__doc__))
 

@@ -174,6 +174,9 @@ class MainWindow(QMainWindow):
             from gdstudio.gui import pending_formula
 
             self.pending_formula = pending_formula.install(self)  # a formula compiling: the views say so, Run waits
+            from gdstudio.gui import model_why
+
+            self.model_why = model_why.install(self)  # See why in Model mode: a training step explained
             restoring = store is not None and config is None
             if not restoring:  # (restore() applies the remembered config: the surface is computed once)
                 self.side_panel.apply_config(config or defaults.first_config())  # emits sig_objective_changed
@@ -319,9 +322,13 @@ class MainWindow(QMainWindow):
 
         With ``entries`` None, a dialog asks (checkable optimizers, a form of each one's hyperparameters).
         """
+        from functools import partial
+
         from gdstudio.gui.views.compare import RaceDialog, race_configs
 
-        return self._compare("race", RaceDialog, race_configs, entries, replace)
+        # every own rule of this session is offered, not only the panel's current optimizer
+        dialog = partial(RaceDialog, own_rules=self.side_panel.rule_choice.known_rules())
+        return self._compare("race", dialog, race_configs, entries, replace)
 
     def _compare(self, verb: str, dialog, make_configs, choices, replace: bool) -> list[int]:
         """The path a sweep and a race share: the panel's config is the base; with ``choices`` None the
@@ -554,6 +561,8 @@ class MainWindow(QMainWindow):
 
     def _on_run_started(self, run_id: int) -> None:
         e = self.model.get(run_id)
+        if e is not None:  # a rule run (a race, a session opened) is offered in later races
+            self.side_panel.rule_choice.remember(e.config.optimizer)
         if e is not None and e.config.objective_spec.startswith(EXPR_PREFIX):
             self.remember_formula(e.config.objective_spec[len(EXPR_PREFIX):])
 

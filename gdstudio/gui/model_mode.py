@@ -386,7 +386,8 @@ class ModelMode(QObject):
         """Run ▸ Race optimizers (F7): one training per ``(optimizer, hyperparameters)`` on the panel's model and
         data. With ``entries`` None the race dialog asks (as for a function). Returns whether they started."""
         return self._compare("Race", entries, lambda base: ModelRaceDialog(
-            base, self.window, excluded=NOT_FOR_MODELS, default_lr=MODEL_LR), model_race_configs)
+            base, self.window, excluded=NOT_FOR_MODELS, default_lr=MODEL_LR,
+            own_rules=self.window.side_panel.rule_choice.known_rules()), model_race_configs)
 
     def sweep(self, lrs: Sequence[float] | None = None) -> bool:
         """Run ▸ Learning-rate sweep (F6): the panel's optimizer at each learning rate of ``lrs``. With ``lrs``

@@ -106,11 +106,15 @@ def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settin
         values["objective_title"] = obj.title if obj.spec().startswith(EXPR_PREFIX) and \
             obj.title != obj.formula else ""
     values["optimizer"] = panel.optimizer_name()
+    # the own rules of this session are kept as keys of the hyperparameters (restore() offers them again)
+    own = {r: {} for r in panel.rule_choice.known_rules() if r not in base.hyperparams}
+    values["hyperparams"] = {**base.hyperparams, **own}
     try:
         hp = panel.hp_form.values()
-        values["hyperparams"] = {**base.hyperparams, panel.optimizer_name(): hp}
+        values["hyperparams"] = {**base.hyperparams, **own, panel.optimizer_name(): hp}
     except ValueError:
         pass  # an invalid field: keep what was remembered
+    values["hyperparams"] = _newest_rules(values["hyperparams"], panel.optimizer_name())
     values["epochs"] = int(panel.epochs_spin.value())
     try:
         values["start"] = tuple(panel.start())
@@ -123,6 +127,16 @@ def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settin
     except ValueError:
         pass
     return dataclasses.replace(base, **values)
+
+
+def _newest_rules(hyperparams: dict, keep: str) -> dict:
+    """At most :data:`~gdstudio.gui.views.rule_editor.MAX_KNOWN_RULES` own rules (the newest, and ``keep``, the
+    panel's optimizer) among the remembered hyperparameters: the store does not grow with every rule ever typed."""
+    from gdstudio.gui.views.rule_editor import MAX_KNOWN_RULES
+
+    rules = [k for k in hyperparams if isinstance(k, str) and k.startswith("rule:") and k != keep]
+    drop = set(rules[:max(0, len(rules) - (MAX_KNOWN_RULES - (keep in hyperparams and keep.startswith("rule:"))))])
+    return {k: v for k, v in hyperparams.items() if k not in drop}
 
 
 def config_from_settings(s: app_settings.Settings) -> RunConfig | None:
@@ -154,6 +168,8 @@ def restore(window: "SettingsWindow", s: app_settings.Settings) -> None:
     unpack_splitters(window, s.splitter_state)
     panel = window.side_panel
     panel.formula_field.set_recent(s.recent_formulas)
+    for spec in s.hyperparams:  # own rules used before: offered in the race dialog again
+        panel.rule_choice.remember(spec)
     formula = s.objective[len(EXPR_PREFIX):] if s.objective.startswith(EXPR_PREFIX) else None
     if formula is not None:
         cfg = config_from_settings(dataclasses.replace(s, objective=defaults.first_config().objective,

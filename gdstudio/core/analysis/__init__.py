@@ -20,6 +20,11 @@ are; no view computes mathematics of its own.
 :func:`linear_approximation` f(x + hu) against f(x) + h∇f·u and the squared error against h
 ============================ =============================================================================
 
+For a model (a classifier's loss over its flat parameter vector θ), :mod:`.model_step` explains a training
+step: :func:`~.model_step.explain_model_step` (loss, gradient, update, effective step, cos∠(Δθ, −∇L)),
+:func:`~.model_step.model_line_search` (the loss along the update, its minimiser, the linear approximation) and
+:func:`~.model_step.model_gradient_check` (analytic against central differences on random coordinates).
+
 Points follow the objectives' convention: shape ``(d,)`` for one point, ``(..., d)`` for many. Grids
 for drawing follow :meth:`~gdstudio.core.objectives.Objective.grid`: ``z[i, j]`` is the value at
 ``(xs[i], ys[j])`` (x along the first axis).
@@ -31,6 +36,7 @@ The package is split by topic; every name is importable from ``gdstudio.core.ana
 :mod:`.steps`                      step explanation (:func:`explain_step`, :class:`RunExplainer`)
 :mod:`.local_models`               tangent plane, quadratic model, principal axes
 :mod:`.lines`                      line profiles and a step's line-search chart
+:mod:`.model_step`                 a training step of a model explained (imported on its own)
 :mod:`gdstudio.core.approximation` finite-difference error and linear-approximation curves
 ================================== ===============================================================
 """

@@ -16,6 +16,7 @@ configs (:meth:`SweepDialog.configs`, :meth:`RaceDialog.configs`).
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from typing import Any, Mapping, Sequence
@@ -39,7 +40,7 @@ from PySide6.QtWidgets import (
 
 from gdstudio.core.objectives import EXPR_PREFIX
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class, optimizer_names
-from gdstudio.core.rules import display_name
+from gdstudio.core.rules import RULE_PREFIX, display_name, rule_label, rule_name
 from gdstudio.core.runs import RunConfig
 from gdstudio.gui.theme import RUN_COLORS
 from gdstudio.gui.views.param_form import ERROR_STYLE, ParamForm
@@ -136,14 +137,29 @@ def race_configs(base: RunConfig, entries: Sequence[tuple[str, Mapping[str, Any]
     if not entries:
         raise ValueError("tick at least one optimizer to race")
     out = []
+    used: dict[str, int] = {}
     for name, hp in entries:
-        cfg = base.replace(optimizer=name, hyperparams=dict(hp), name=display_name(name))
+        label = rule_label(name)  # a rule's own name ("# heavy ball" on its first line), else "own rule"
+        used[label] = used.get(label, 0) + 1
+        if used[label] > 1:  # two unnamed rules: "own rule", "own rule 2"
+            label = f"{label} {used[label]}"
+        cfg = base.replace(optimizer=name, hyperparams=dict(hp), name=label)
         try:
             cfg.build_optimizer()
         except ValueError as exc:
             raise ValueError(f"{display_name(name)}: {exc}") from None
         out.append(cfg)
     return out
+
+
+def own_rule_text(spec: str, width: int = 44) -> str:
+    """How a list names an own rule: ``"Own rule: heavy ball"`` (its :func:`~gdstudio.core.rules.rule_name`),
+    or, unnamed, ``"Own rule: v = mu*v + g;  x = x - lr*v"`` cut to ``width`` characters."""
+    name = rule_name(spec)
+    if not name:
+        name = optimizer_class(spec).rule
+    text = f"Own rule: {name}"
+    return text if len(text) <= width else text[:width - 1] + "…"
 
 
 def _summary(base: RunConfig) -> str:
@@ -265,10 +281,13 @@ class RaceDialog(_CompareDialog):
     """Run ▸ Race optimizers…: tick optimizers, give each its own hyperparameters, race from one start.
 
     The form of each optimizer is built from its specs (defaults from the spec; the panel's optimizer
-    starts with the panel's values).
+    starts with the panel's values). ``own_rules`` (specs ``"rule:<text>"``) are the user's own update
+    rules, listed after the built-ins whatever the panel shows (the panel's rule too), each by its name
+    (:func:`own_rule_text`).
     """
 
-    def __init__(self, base: RunConfig, parent: QWidget | None = None, checked: Sequence[str] | None = None):
+    def __init__(self, base: RunConfig, parent: QWidget | None = None, checked: Sequence[str] | None = None,
+                 own_rules: Sequence[str] = ()):
         super().__init__("Race optimizers", base, parent)
         intro = QLabel("Several optimizers from the same start, animated together. Tick the ones to race; "
                        "select one to set its hyperparameters.")
@@ -279,13 +298,17 @@ class RaceDialog(_CompareDialog):
         self.list.setToolTip("Tick the optimizers to race")
         self.stack = QStackedWidget()
         self.forms: dict[str, ParamForm] = {}
-        if checked is None:
-            checked = [base.optimizer] + [n for n in DEFAULT_RACE if n != base.optimizer]
-        # the built-ins, and the panel's own rule when it has one (its name is the spec "rule:<text>")
-        self.names = optimizer_names() + ([base.optimizer] if base.optimizer not in OPTIMIZERS else [])
+        # the built-ins, then every own rule the user has (the panel's one too), by its spec "rule:<text>"
+        rules = [r for r in own_rules if isinstance(r, str) and r.startswith(RULE_PREFIX)]
+        if checked is None:  # the panel's optimizer, gd, momentum, adam, and the newest own rule (to race it)
+            checked = [base.optimizer] + [n for n in DEFAULT_RACE if n != base.optimizer] + rules[-1:]
+        if base.optimizer not in OPTIMIZERS:
+            rules.append(base.optimizer)
+        self.names = optimizer_names() + [r for r in dict.fromkeys(rules) if r not in OPTIMIZERS]
         for name in self.names:
             cls = optimizer_class(name)
-            item = QListWidgetItem(cls.title or name)
+            title = own_rule_text(name) if name.startswith(RULE_PREFIX) else (cls.title or name)
+            item = QListWidgetItem(title)
             item.setData(Qt.ItemDataRole.UserRole, name)
             item.setToolTip(cls.rule)
             item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
@@ -293,7 +316,7 @@ class RaceDialog(_CompareDialog):
             self.list.addItem(item)
             page = QWidget()
             v = QVBoxLayout(page)
-            rule = QLabel(f"<b>{cls.title or name}</b><br>{cls.rule}")
+            rule = QLabel(f"<b>{html.escape(title)}</b><br>{html.escape(cls.rule)}")
             rule.setWordWrap(True)
             v.addWidget(rule)
             form = ParamForm()

@@ -46,7 +46,7 @@ def model_summary(base: TrainConfig) -> str:
 
 def _labelled(cfg: TrainConfig) -> TrainConfig:
     lr = cfg.hp.get("lr")
-    name = display_name(cfg.optimizer)
+    name = cfg.name or display_name(cfg.optimizer)  # race_configs names an own rule by its name
     return cfg.replace(name=f"{name} ε={lr:g}" if isinstance(lr, (int, float)) else name)
 
 
@@ -98,11 +98,13 @@ class ModelSweepDialog(_ModelDialog, SweepDialog):
 
 class ModelRaceDialog(_ModelDialog, RaceDialog):
     """Run ▸ Race optimizers… in Model mode. ``excluded``: optimizers not listed; ``default_lr``: the learning
-    rate each other optimizer starts with (the panel's optimizer keeps the panel's values)."""
+    rate each other optimizer starts with (the panel's optimizer keeps the panel's values); ``own_rules``: the
+    user's own update rules, listed by name after the built-ins (as in the function mode's dialog)."""
 
     def __init__(self, base: TrainConfig, parent: QWidget | None = None, checked: Sequence[str] | None = None, *,
-                 excluded: Sequence[str] = (), default_lr: Mapping[str, float] | None = None):
-        super().__init__(base, parent, checked)
+                 excluded: Sequence[str] = (), default_lr: Mapping[str, float] | None = None,
+                 own_rules: Sequence[str] = ()):
+        super().__init__(base, parent, checked, own_rules)
         self._adapt()
         for i in range(self.list.count()):
             item = self.list.item(i)

@@ -9,6 +9,11 @@ are offered as starting points.
 item data is the spec ``"rule:<text>"`` (the momentum rule until the user writes another), so the panel,
 sweeps, races, sessions and CSV treat it like any optimizer name. Choosing the entry opens the editor; the
 "Edit rule…" button beside it reopens it.
+
+The combo holds one rule (the last one accepted), but every rule the user has had this session is kept in
+:meth:`RuleChoice.known_rules` (accepted in the editor, restored from the settings, opened from a session, run
+in a race): the race dialog offers them all beside the built-ins, whatever the panel shows. A rule is named by
+a comment on its first line (``# heavy ball``; :func:`gdstudio.core.rules.rule_name`).
 """
 
 from __future__ import annotations
@@ -36,6 +41,8 @@ from gdstudio.core import rules as R
 OWN_RULE_TEXT = "Own rule…"
 DEFAULT_RULE = R.EXAMPLES["momentum"][1]
 OK_STYLE = "color: #188038;"
+#: Most own rules kept for the race dialog (the oldest is forgotten first).
+MAX_KNOWN_RULES = 20
 ERROR_STYLE = "color: #d93025; font-weight: bold;"
 
 
@@ -55,7 +62,9 @@ def rules_help_html() -> str:
         "<code>x</code> moves the point. Any other name you assign is a <i>state variable</i>: it keeps its value "
         "from step to step and starts at 0 (or at <code>init v = …</code>). <code>param lr = 0.01</code> declares a "
         "hyperparameter with its default: it appears in the form and in sweeps and races. The usual names "
-        + implicit + " need no declaration (default in parentheses). <code>#</code> starts a comment.</p>"
+        + implicit + " need no declaration (default in parentheses). <code>#</code> starts a comment; a comment on "
+        "the first line names the rule (<code># heavy ball</code>): races and run lists show that name. Every rule "
+        "you write is offered in Run ▸ Race optimizers… beside the built-ins, whatever the panel shows.</p>"
         "<h3>Names</h3><table cellspacing='4'>" + inputs +
         "<tr><td><code>pi</code>, <code>e</code></td><td>the constants</td></tr></table>"
         "<h3>Functions</h3><table cellspacing='4'>" + funcs + "</table>"
@@ -85,7 +94,8 @@ class RuleEditor(QDialog):
         intro = QLabel("Write what one step does, one assignment per line. <code>x</code> is the point, "
                        "<code>g</code> the gradient, <code>t</code> the step (from 1), <code>f</code> the loss; "
                        "other names you assign keep their value between steps (starting at 0). "
-                       "<code>param lr = 0.01</code> adds a field to the form. Functions: "
+                       "<code>param lr = 0.01</code> adds a field to the form; a first line <code># my rule</code> "
+                       "names the rule (in races and run lists). Functions: "
                        + ", ".join(R.FUNCTIONS) + ".")
         intro.setWordWrap(True)
         intro.setTextFormat(Qt.TextFormat.RichText)
@@ -154,7 +164,9 @@ class RuleEditor(QDialog):
         params = ", ".join(f"{n} = {v:g}" for n, v in p.params) or "none"
         state = ", ".join(p.state) or "none"
         self.status.setStyleSheet(OK_STYLE)
-        self.status.setText(f"✓ valid — params (in the form): {params} · state: {state}")
+        name = R.rule_name(self.spec())
+        named = f"name: {name} · " if name else "(a first line # my rule names it) · "
+        self.status.setText(f"✓ valid — {named}params (in the form): {params} · state: {state}")
 
     def _underline(self) -> None:
         """Mark the error's span (at least one character) with a red wavy underline."""
@@ -199,6 +211,7 @@ class RuleChoice(QObject):
         self.edit_button.setToolTip("Write or change your own update rule")
         self.edit_button.hide()
         self.dialog: RuleEditor | None = None
+        self.known: list[str] = []  # every rule the user has had this session, oldest first
         self._set_item(R.RULE_PREFIX + DEFAULT_RULE)
         combo.activated.connect(self._on_activated)
         combo.currentIndexChanged.connect(self._on_index)
@@ -210,7 +223,7 @@ class RuleChoice(QObject):
     def _set_item(self, spec: str) -> None:
         combo = self.panel.optimizer_combo
         combo.setItemData(self.index, spec)
-        one = R.compile_rule(spec[len(R.RULE_PREFIX):]).one_line
+        one = R.rule_name(spec) or R.compile_rule(spec[len(R.RULE_PREFIX):]).one_line
         label = f"Own rule: {one}"
         combo.setItemText(self.index, label if len(label) <= 40 else label[:39] + "…")
         combo.setItemData(self.index, "Your own update rule (choose to edit it):\n" + spec[len(R.RULE_PREFIX):],
@@ -220,6 +233,25 @@ class RuleChoice(QObject):
         """Make the entry hold ``spec`` (``"rule:<text>"``; ValueError if the rule is invalid)."""
         R.compile_rule(spec[len(R.RULE_PREFIX):])
         self._set_item(spec)
+        self.remember(spec)
+
+    def remember(self, spec: str) -> bool:
+        """Keep ``spec`` among :meth:`known_rules` (a rule that does not compile, or a built-in's name, is
+        ignored; returns whether it is kept). At most :data:`MAX_KNOWN_RULES`, the oldest forgotten first."""
+        if not (isinstance(spec, str) and spec.startswith(R.RULE_PREFIX)):
+            return False
+        if spec in self.known:
+            return True
+        try:
+            R.compile_rule(spec[len(R.RULE_PREFIX):])
+        except R.RuleError:
+            return False
+        self.known = (self.known + [spec])[-MAX_KNOWN_RULES:]
+        return True
+
+    def known_rules(self) -> list[str]:
+        """The own rules of this session (specs ``"rule:<text>"``), oldest first."""
+        return list(self.known)
 
     def _on_index(self, index: int) -> None:
         self.edit_button.setVisible(index == self.index)
@@ -242,6 +274,7 @@ class RuleChoice(QObject):
     def _on_accepted(self, dlg: RuleEditor) -> None:
         spec = dlg.spec()
         self._set_item(spec)
+        self.remember(spec)
         combo = self.panel.optimizer_combo
         if combo.currentIndex() != self.index:
             combo.setCurrentIndex(self.index)  # the panel rebuilds the form
