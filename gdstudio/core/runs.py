@@ -38,13 +38,22 @@ from typing import Any, Iterator, Mapping, NamedTuple
 import numpy as np
 
 from gdstudio.core.gradients import Problem, check_method, finite_difference_hessian
+from gdstudio.core.heap import keep_freed_memory
 from gdstudio.core.objectives import Objective, get_objective, objective_spec
+from gdstudio.core.objectives.base import Objective2D
 from gdstudio.core.optimizers import Optimizer, get_optimizer
 from gdstudio.core.optimizers.base import take_rows
 from gdstudio.core.random import Streams, stream_seeds
 
 #: A point further than this many half-diagonals of the view domain from its centre has diverged.
 OFF_MAP_FACTOR = 1e3
+
+#: From this many starts on, a 2-D run keeps its arrays column-major (see :class:`Run`).
+COLUMNS_MIN_STARTS = 64
+
+#: From this many numbers in the starts on (arrays of 32 kB), a run asks glibc to keep freed memory
+#: (:func:`gdstudio.core.heap.keep_freed_memory`): its temporaries are reused instead of page-faulted afresh.
+HEAP_MIN_NUMBERS = 4096
 
 
 class Status(str, enum.Enum):
@@ -433,7 +442,11 @@ class Run:
     How the loop stays fast: the rows still running are kept together (compacted when some end, so
     ended rows cost nothing), the checks are fused (one pass finds whether anything is non-finite, off
     the map or converged; the exact per-row tests run only when it did), and no Python code runs per
-    start. Full ``N``-row :class:`Step` records are built only for consumers that iterate them.
+    start. Full ``N``-row :class:`Step` records are built only for consumers that iterate them. Many
+    2-D starts stepped by an elementwise optimizer (:attr:`Optimizer.elementwise`) are kept column-major,
+    so each coordinate is contiguous (the same numbers, faster arithmetic); a run of many starts asks
+    glibc to keep freed memory (:mod:`gdstudio.core.heap`), so its temporaries are not page-faulted afresh
+    at every step.
     """
 
     def __init__(self, config: RunConfig, objective: Objective | None = None, *, starts=None):
@@ -466,6 +479,14 @@ class Run:
         tol = config.tol
         self._t2_high = None if tol is None else (tol * (1 + 1e-15)) ** 2
         self._counted = _Counted(self.problem)
+        # Many 2-D starts with an elementwise optimizer and an analytic gradient: x, ∇f and the optimizer's
+        # state are kept column-major ((N, 2) arrays whose columns are contiguous), so the objective's
+        # arithmetic on the x and y columns and the optimizer's on whole arrays run on contiguous memory.
+        # Every operation involved is elementwise, so the numbers are the same bits in either layout.
+        self._columns = (n >= COLUMNS_MIN_STARTS and self.objective.dim == 2 and self.optimizer.elementwise
+                         and isinstance(self.objective, Objective2D) and self.problem.method == "analytic")
+        if self._starts.size >= HEAP_MIN_NUMBERS:
+            keep_freed_memory()
 
     def cancel(self) -> None:
         """Ask the run to end as cancelled before its next step (thread-safe: sets a flag)."""
@@ -537,10 +558,10 @@ class Run:
                 s = gn2 + loss
                 total = np.add.reduce(s)
             else:  # two sums over contiguous buffers, no temporary
-                total = np.add.reduce(grad.reshape(-1)) + np.add.reduce(loss)
+                total = np.add.reduce(grad.ravel(order="K")) + np.add.reduce(loss)
             if two_d:  # |x_i − c_i| ≤ max|x| + max|c|: two reductions over the contiguous (2N,) buffer
-                flat = x.reshape(-1)
-                amax = max(flat.max(), -flat.min())  # NaN if any coordinate is NaN
+                flat = x.ravel(order="K")  # a view in either layout
+                amax = max(_MAX(flat), -_MIN(flat))  # NaN if any coordinate is NaN
             else:  # no map to leave; x must still be finite (NaN·0 and ∞·0 are NaN)
                 amax = 0.0
                 total += float(np.add.reduce(x, axis=None)) * 0.0
@@ -640,8 +661,9 @@ class Run:
         """The loop itself: one :class:`Chunk` per step for the rows still running (see :class:`Chunk`)."""
         cfg = self.config
         self._evaluations = 0  # evaluation k is at θ_k (models pick their minibatch by it: on_step)
-        x = self._starts.copy()
+        x = np.array(self._starts, order="F" if self._columns else "C")
         n = len(x)
+        rows_of = _rows_of if self._columns else _rows_of_c
         counted = self._counted
         rows = None  # global indices of the rows still running; None = all, in order
         seeds = self._seeds
@@ -654,7 +676,7 @@ class Run:
         if why is not None:
             keep = ~ended
             rows = np.flatnonzero(keep)
-            x, loss, grad, seeds = x[keep], loss[keep], grad[keep], seeds[keep]
+            x, loss, grad, seeds = rows_of(x, keep), loss[keep], rows_of(grad, keep), seeds[keep]
         if not len(x):
             return
         counted.n = len(x)
@@ -707,8 +729,10 @@ class Run:
                 if not keep.any():
                     return
                 rows = ids[keep]
-                x, loss, grad, seeds = x[keep], loss[keep], grad[keep], seeds[keep]
-                state = take_rows(state, keep) if state else state
+                x, loss, grad, seeds = rows_of(x, keep), loss[keep], rows_of(grad, keep), seeds[keep]
+                if state:
+                    state = {key: rows_of(v, keep) for key, v in state.items()} if self._columns \
+                        else take_rows(state, keep)
                 if extra is not None:
                     extra = [None if e is None else e[keep] for e in extra]
         ids = all_ids if rows is None else rows
@@ -763,6 +787,17 @@ class Run:
         return self
 
 
+def _rows_of_c(a: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    return a[keep]
+
+
+def _rows_of(a, keep: np.ndarray):
+    """``a[keep]`` keeping a column-major ``(N, d)`` array column-major (one copy, by columns)."""
+    if type(a) is np.ndarray and a.ndim == 2 and a.flags.f_contiguous and not a.flags.c_contiguous:
+        return a.T[:, keep].T
+    return a[keep]
+
+
 def _check_starts(starts, dim: int) -> np.ndarray:
     """``starts`` as an owned (N, dim) float array; ValueError when the shape is wrong or a value is not finite."""
     a = np.array(starts, dtype=float)
@@ -788,6 +823,7 @@ def _to_step(c: Chunk, prev: Step | None, n: int) -> Step:
     return Step(c.k, x, loss, grad, recorded, ended, info)
 
 
+_MAX, _MIN = np.maximum.reduce, np.minimum.reduce  # the reductions without ndarray.max's Python wrapper
 _ONE_TRUE = np.ones(1, dtype=bool)
 _ONE_FALSE = np.zeros(1, dtype=bool)
 _NO_INFO: Mapping[str, np.ndarray] = MappingProxyType({})

@@ -2,9 +2,10 @@
 
 The map (:func:`gdstudio.core.basins.basin_map`, one start per point of a :data:`GRID` × :data:`GRID` grid over
 the objective's view) is computed on a worker thread; the status bar shows its progress with a Cancel
-button and, while the layer is shown, where the start under the mouse ends. It is recomputed (after a short
-pause, so typing a learning rate does not start a map per keystroke) when the objective or the optimizer's
-settings change; a click on the map starts a normal run from that point.
+button once it has taken :data:`PROGRESS_DELAY_S` (a quicker map simply appears) and, while the layer is
+shown, where the start under the mouse ends. It is recomputed (after a short pause, so typing a learning rate
+does not start a map per keystroke) when the objective or the optimizer's settings change; a click on the map
+starts a normal run from that point.
 
 Threading: the worker gets an immutable request (the objective instance, never modified after it is built,
 and plain values) and hands back a :class:`~gdstudio.core.basins.BasinMap` it no longer touches; the GUI
@@ -47,8 +48,14 @@ MAX_EPOCHS = 500
 #: Pause after a change before the map is recomputed (ms).
 DEBOUNCE_MS = 400
 #: At most one progress report per this many seconds from the worker. Each repaint of the progress bar
-#: recomposes the window with its OpenGL view (measured: 20–40 ms with software GL), so not more often.
-PROGRESS_S = 0.5
+#: recomposes the window with its OpenGL view (measured: 15–60 ms with software GL on a loaded machine,
+#: most of it the GUI thread waiting for Mesa's threads and for a CPU), so not more often.
+PROGRESS_S = 1.0
+#: The progress bar and Cancel appear only once a map has taken this long (seconds): a quicker map simply
+#: appears, without the two repaints of showing and hiding them.
+PROGRESS_DELAY_S = 1.0
+#: The legend of a new map is built this long after its picture is set (ms).
+LEGEND_DELAY_MS = 15
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ class BasinController(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(DEBOUNCE_MS)
         self._timer.timeout.connect(self.recompute)
+        self._show_timer = QTimer(self)  # shows the progress bar once a map takes PROGRESS_DELAY_S
+        self._show_timer.setSingleShot(True)
+        self._show_timer.timeout.connect(self._show_progress)
         self._sig_progress.connect(self._on_progress, Qt.ConnectionType.QueuedConnection)
         self._sig_done.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
         self._next_id = 0
@@ -169,25 +179,35 @@ class BasinController(QObject):
         self._stop = stop = threading.Event()
         self.progress.setRange(0, 1000)
         self.progress.setValue(0)
-        self.progress.show()
-        self.cancel_button.show()
+        if not self.progress.isVisible():  # (still shown when this map replaces one that was showing it)
+            self._show_timer.start(int(1000 * PROGRESS_DELAY_S))
         self._thread = threading.Thread(target=self._work, args=(rid, req, stop), name="gdstudio-basins",
                                         daemon=True)
         self._thread.start()
+
+    def _show_progress(self) -> None:
+        if self.busy:
+            self.progress.show()
+            self.cancel_button.show()
+
+    def _hide_progress(self) -> None:
+        self._show_timer.stop()
+        self.progress.hide()
+        self.cancel_button.hide()
 
     def cancel(self) -> None:
         """Stop the map being computed (the layer keeps the last finished map, if any)."""
         self._stop_worker()
         self._current = None
         self._pending_key = None
-        self.progress.hide()
-        self.cancel_button.hide()
+        self._hide_progress()
         self.window.statusBar().showMessage("Basin map cancelled", 3000)
         self.sig_finished.emit(None)
 
     def shutdown(self) -> None:
         """Stop the worker and wait for it (before the window goes)."""
         self._timer.stop()
+        self._show_timer.stop()
         self._stop_worker()
         self._current = None
 
@@ -288,15 +308,25 @@ class BasinController(QObject):
         if rid != self._current:
             return  # a request the user no longer wants (cancelled or superseded)
         self._current = None
-        self.progress.hide()
-        self.cancel_button.hide()
+        key = self._pending_key
+        self._hide_progress()
         if error:
             self.window.statusBar().showMessage(f"Basin map failed: {error}", 8000)
-        if m is not None:
-            self._shown_key = self._pending_key
-            self.layer.set_map(m, colours)
-            self.layer.set_visible(self.action.isChecked())
         self._pending_key = None
+        if m is None:
+            self.sig_finished.emit(None)
+            return
+        self._shown_key = key
+        # The picture now, its legend LEGEND_DELAY_MS later: two short pauses of the window instead of one
+        # long one (each is followed by a repaint of the window; a zero delay would run before other timers
+        # and input, in the same pause).
+        self.layer.set_map(m, colours, legend=False)
+        self.layer.set_visible(self.action.isChecked())
+        QTimer.singleShot(LEGEND_DELAY_MS, self, lambda: self._finish(m))
+
+    def _finish(self, m: BasinMap) -> None:
+        if self.layer.map is m:
+            self.layer.fill_legend()
         self.sig_finished.emit(m)
 
     def _on_toggled(self, on: bool) -> None:

@@ -578,3 +578,28 @@ def test_exact_line_search_step_is_gTg_over_gTAg_on_any_quadratic(case):
     t_star = gg / np.einsum("ij,jk,ik->i", g, obj.A, g)
     s = exact(pb, x, pb.value(x), -g, 1.0)
     np.testing.assert_allclose(s.t, t_star, rtol=1e-5)
+
+
+def test_a_step_count_shared_by_many_rows_is_one_number_and_reads_as_before():
+    """Adam and momentum keep a step count that every row shares as one number seen through a zero stride
+    (no pass over the rows to add one or to see that they agree); it reads, compares and is taken apart by
+    rows like the array it replaces, and a state whose rows differ still works row by row."""
+    from gdstudio.core.optimizers.base import common_step, next_step, put_rows, take_rows
+
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    for name in ("adam", "momentum"):
+        opt = get_optimizer(name)
+        st = opt.init(x, x, None, None)
+        for k in range(1, 4):
+            st = opt.update(x, x, st, None, None).state
+            assert st["step"].strides == (0,) and not st["step"].flags.writeable
+            np.testing.assert_array_equal(st["step"], np.full(50, float(k)))
+        assert common_step(st["step"]) == 3.0
+        part = take_rows(st, np.arange(50) < 20)
+        assert part["step"].shape == (20,) and part["step"].flags.writeable
+        mixed = put_rows(st, np.arange(5), {k: v[:5] * 0 for k, v in part.items()})  # 5 rows back at step 0
+        assert common_step(mixed["step"]) is None
+        up = opt.update(x, x, mixed, None, None)
+        np.testing.assert_array_equal(up.state["step"], [1.0] * 5 + [4.0] * 45)
+    assert common_step(np.zeros(0)) is None and common_step(np.array([2.0])) == 2.0
+    assert next_step(np.array([2.0]), 2.0).tolist() == [3.0]  # one row: a plain array, as before

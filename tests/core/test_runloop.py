@@ -191,14 +191,20 @@ def test_reasons_table_covers_every_status():
 @given(st.lists(st.tuples(st.floats(-1e3, 1e3), st.floats(-1e3, 1e3)), min_size=1, max_size=20))
 def test_value_and_gradient_are_value_and_gradient_bit_for_bit(points):
     from gdstudio.core.objectives import get_objective, objective_names
+    from gdstudio.core.objectives.base import INTO_MIN_POINTS
 
     p = np.array(points)
-    for name in objective_names():
-        o = get_objective(name)
-        with np.errstate(all="ignore"):
-            v, g = o.value_and_gradient(p)
-            np.testing.assert_array_equal(v, o.value(p))
-            np.testing.assert_array_equal(g, o.gradient(p))
+    many = np.resize(p, (INTO_MIN_POINTS + len(p), 2))  # enough points for the in-place path (f_grad_into)
+    # row-major, column-major (a run of many starts), one point, a grid of points; few and many
+    for q in (p, np.asfortranarray(p), p[0], np.stack([p, p[::-1]]), many, np.asfortranarray(many),
+              np.stack([many, many[::-1]])):
+        for name in objective_names():
+            o = get_objective(name)
+            with np.errstate(all="ignore"):
+                v, g = o.value_and_gradient(q)
+                assert v.shape == q.shape[:-1] and g.shape == q.shape and v.dtype == g.dtype == np.float64
+                np.testing.assert_array_equal(v, o.value(q))
+                np.testing.assert_array_equal(g, o.gradient(q))
 
 
 def test_autodiff_gradients_are_counted_and_followed():
@@ -206,3 +212,53 @@ def test_autodiff_gradients_are_counted_and_followed():
     an = run(cfg(epochs=7, starts=[(0.5, 0.5)]))[0]
     assert (ad.nfev, ad.njev, ad.nhev) == (8, 8, 0)
     np.testing.assert_allclose(ad.x, an.x, rtol=1e-12, atol=1e-12)
+
+
+def _drive_all(c, starts):
+    r = Run(c, starts=starts)
+    rec = Recorder(r)
+    r.drive(rec)
+    return r, rec.result()
+
+
+@pytest.mark.parametrize("opt, hp", [
+    ("gd", {"lr": 0.02}), ("sign-gd", {"lr": 0.05}), ("momentum", {"lr": 0.01, "weight_decay": 0.1}),
+    ("nesterov", {"lr": 0.01}), ("adagrad", {"lr": 0.3, "lr_decay": 0.01}),
+    ("rmsprop", {"lr": 0.05, "centered": True, "momentum": 0.5}), ("adam", {"lr": 0.1, "weight_decay": 0.01}),
+    ("adam", {"lr": 0.1, "amsgrad": True}), ("adamw", {"lr": 0.1}),
+])
+def test_many_starts_run_column_major_with_the_same_bits(monkeypatch, opt, hp):
+    """A run of many 2-D starts keeps x, ∇f and the state column-major: every number is the same as row-major.
+
+    Starts that converge, diverge, overflow and complete, so rows end at different steps (compaction).
+    """
+    rng = np.random.default_rng(3)
+    starts = np.vstack([MIXED * 20, rng.uniform(-5, 5, (300, 2))])
+    c = cfg(optimizer=opt, hyperparams=hp, tol=1e-3, epochs=50, starts=starts[:1])
+    r_col, res_col = _drive_all(c, starts)
+    assert r_col._columns and len(starts) >= runs_mod.COLUMNS_MIN_STARTS
+    monkeypatch.setattr(runs_mod, "COLUMNS_MIN_STARTS", 10**9)
+    r_row, res_row = _drive_all(c, starts)
+    assert not r_row._columns
+    assert len(set(r_col.codes.tolist())) >= 3  # several ways to end: the compaction is exercised
+    for name in ("codes", "reason", "ended_at", "last_step", "nfev", "njev"):
+        np.testing.assert_array_equal(getattr(r_col, name), getattr(r_row, name))
+    for a, b in zip(res_col, res_row):
+        for field in ("x", "loss", "grad"):
+            assert getattr(a, field).tobytes() == getattr(b, field).tobytes()
+
+
+def test_the_column_major_layout_is_kept_from_step_to_step():
+    starts = np.random.default_rng(0).uniform(-2, 2, (200, 2))
+    r = Run(cfg(optimizer="adam", starts=starts[:1], epochs=5), starts=starts)
+    layouts = [(c.x.flags.f_contiguous, c.grad.flags.f_contiguous) for c in r.chunks()]
+    assert layouts == [(True, True)] * 6
+
+
+def test_a_run_of_many_starts_asks_glibc_to_keep_freed_memory(monkeypatch):
+    calls = []
+    monkeypatch.setattr(runs_mod, "keep_freed_memory", lambda: calls.append(1))
+    Run(cfg())
+    assert not calls  # one start: nothing to tune
+    Run(cfg(), starts=np.zeros((runs_mod.HEAP_MIN_NUMBERS // 2, 2)))
+    assert calls == [1]

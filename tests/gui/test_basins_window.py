@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QEvent, QObject, QPoint, Qt
 from PySide6.QtWidgets import QApplication
 
 from gdstudio.core.runs import RunConfig
@@ -26,7 +26,7 @@ def test_view_menu_action_computes_and_shows_the_map(him, qtbot):
     c = him.basins
     with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
         act.trigger()
-        assert c.busy and c.progress.isVisible() and c.cancel_button.isVisible()
+        assert c.busy and not c.progress.isVisible()  # shown only if the map takes PROGRESS_DELAY_S
     m = blocker.args[0]
     assert m is not None and m.shape == (60, 60)
     assert sorted(set(m.basin.tolist())) == [0, 1, 2, 3]
@@ -69,11 +69,14 @@ def test_changing_the_optimizer_recomputes_and_cancel_stops(him, qtbot, monkeypa
     m = blocker.args[0]
     assert m is not None and m is not first and m.config.optimizer == "newton"
     assert {m.critical[j].kind for j in set(m.basin.tolist()) if j >= 0} == {"minimum", "maximum", "saddle"}
-    # a slow map, cancelled with the status bar's button
+    # a slow map, cancelled with the status bar's button (shown at once here)
     monkeypatch.setattr(basins_mod, "GRID", 400)
+    monkeypatch.setattr(basins_mod, "PROGRESS_DELAY_S", 0.0)
     c._shown_key = None
     with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
         c.recompute()
+        qtbot.waitUntil(c.cancel_button.isVisible, timeout=10000)
+        assert c.busy and c.progress.isVisible()
         qtbot.mouseClick(c.cancel_button, Qt.MouseButton.LeftButton)
     assert blocker.args[0] is None and not c.busy and not c.progress.isVisible()
     assert c.layer.map is m  # the last finished map stays
@@ -131,3 +134,40 @@ def test_the_map_colours_are_computed_off_the_gui_thread(him, qtbot, monkeypatch
     m = blocker.args[0]
     assert m is not None and threads and threading.main_thread() not in threads
     np.testing.assert_array_equal(c.layer.image.image, real(m))
+
+
+class _Shows(QObject):
+    """Counts the Show events of a widget."""
+
+    def __init__(self, widget):
+        super().__init__(widget)
+        self.n = 0
+        widget.installEventFilter(self)
+
+    def eventFilter(self, obj, event):
+        if event.type() == QEvent.Type.Show:
+            self.n += 1
+        return False
+
+
+def test_the_progress_bar_appears_only_when_a_map_takes_long(him, qtbot, monkeypatch):
+    """Each repaint of the status bar recomposes the window with its OpenGL view: a map that comes back
+    before PROGRESS_DELAY_S shows no progress bar at all; a slower one shows it, with Cancel, until it ends."""
+    c = him.basins
+    shows = _Shows(c.progress)
+    monkeypatch.setattr(basins_mod, "PROGRESS_DELAY_S", 3600.0)  # "long" never comes
+    with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
+        c.action.setChecked(True)
+    assert blocker.args[0] is not None and shows.n == 0 and not c.progress.isVisible()
+    monkeypatch.setattr(basins_mod, "PROGRESS_DELAY_S", 0.05)
+    monkeypatch.setattr(basins_mod, "GRID", 300)
+    c._shown_key = None
+    with qtbot.waitSignal(c.sig_finished, timeout=60000) as blocker:
+        c.recompute()
+        assert not c.progress.isVisible()
+        qtbot.waitUntil(lambda: shows.n == 1 or not c.busy, timeout=10000)
+        if c.busy:  # (the map may have ended since the bar was shown)
+            assert c.progress.isVisible() and c.cancel_button.isVisible()
+    assert shows.n == 1 and blocker.args[0] is not None and blocker.args[0].shape == (300, 300)
+    assert not c.progress.isVisible() and not c.cancel_button.isVisible()
+    assert len(c.layer.legend.items) == 4  # the legend, built in the turn after the picture, is there

@@ -179,6 +179,18 @@ def _split(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return p[..., 0], p[..., 1]
 
 
+#: From this many points on, :meth:`Objective2D.value_and_gradient` uses ``f_grad_into`` where given.
+INTO_MIN_POINTS = 64
+
+
+def _like_points(p, shape: tuple) -> np.ndarray:
+    """An empty ``shape + (2,)`` array laid out as the points ``p``: column-major when ``p`` is an ``(N, 2)``
+    column-major array (a run of many starts keeps each coordinate contiguous), else row-major."""
+    if type(p) is np.ndarray and p.ndim == 2 and len(p) > 1 and not p.flags.c_contiguous and p.flags.f_contiguous:
+        return np.empty((2,) + shape).T
+    return np.empty(shape + (2,))
+
+
 class Objective2D(Objective):
     """Base for two-dimensional objectives written as functions of ``x`` and ``y``.
 
@@ -207,7 +219,7 @@ class Objective2D(Objective):
     def gradient(self, p) -> np.ndarray:
         x, y = _split(as_points(p, 2))
         gx, gy = self.grad_xy(x, y)
-        out = np.empty(x.shape + (2,))
+        out = _like_points(p, x.shape)
         out[..., 0] = gx
         out[..., 1] = gy
         return out
@@ -220,15 +232,28 @@ class Objective2D(Objective):
     #: Optional ``f_grad_xy(x, y) -> (f, fx, fy)`` sharing subexpressions between f and ∇f; it must compute
     #: each with the same operations as :meth:`f` and :meth:`grad_xy` (so the same bits).
     f_grad_xy = None
+    #: Optional ``f_grad_into(x, y, gx, gy) -> f`` beside :meth:`f_grad_xy`: the same operations (so the same
+    #: bits), writing ∇f into ``gx`` and ``gy`` (the columns of the gradient array) and working in place on
+    #: its own temporaries: fewer arrays made per call. Used from :data:`INTO_MIN_POINTS` points on (for a
+    #: few points the extra ``out=`` arguments cost more than the arrays they save).
+    f_grad_into = None
 
     def value_and_gradient(self, p) -> tuple[np.ndarray, np.ndarray]:
+        if self.f_grad_into is not None and type(p) is np.ndarray and p.size >= 2 * INTO_MIN_POINTS:
+            q = as_points(p, 2)
+            x, y = _split(q)
+            out = _like_points(p, x.shape)
+            v = self.f_grad_into(x, y, out[..., 0], out[..., 1])
+            if not (type(v) is np.ndarray and v.shape == x.shape and v.dtype == np.float64):
+                v = np.broadcast_to(v, x.shape).astype(float, copy=False)
+            return v, out
         if self.f_grad_xy is None:
             return self.value(p), self.gradient(p)
         x, y = _split(as_points(p, 2))
         v, gx, gy = self.f_grad_xy(x, y)
         if not (type(v) is np.ndarray and v.shape == x.shape and v.dtype == np.float64):
             v = np.broadcast_to(v, x.shape).astype(float, copy=False)
-        out = np.empty(x.shape + (2,))
+        out = _like_points(p, x.shape)
         out[..., 0] = gx
         out[..., 1] = gy
         return v, out

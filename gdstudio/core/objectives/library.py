@@ -207,6 +207,21 @@ class Rosenbrock(Objective2D):
         v = y - x**2
         return (1 - x) ** 2 + 100 * v**2, -2 * (1 - x) - 400 * x * v, 200 * v
 
+    def f_grad_into(self, x, y, gx, gy):  # the same, in place (many points)
+        v = np.square(x)
+        np.subtract(y, v, out=v)  # v = y − x²
+        a = np.subtract(1, x)  # 1 − x
+        np.multiply(a, -2, out=gx)
+        t = np.multiply(x, 400)
+        t *= v
+        gx -= t  # −2(1 − x) − 400·x·v
+        np.multiply(v, 200, out=gy)  # 200·v
+        f = np.square(a, out=a)
+        np.square(v, out=t)
+        t *= 100
+        f += t  # (1 − x)² + 100·v²
+        return f
+
     def hess_xy(self, x, y):
         return 2 - 400 * y + 1200 * x**2, -400 * x, 200.0
 
@@ -270,6 +285,26 @@ class Himmelblau(Objective2D):
         a = x**2 + y - 11
         b = x + y**2 - 7
         return a**2 + b**2, 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+    def f_grad_into(self, x, y, gx, gy):  # the same, in place (many points)
+        a = np.square(x)
+        a += y
+        a -= 11  # a = x² + y − 11
+        b = np.square(y)
+        np.add(x, b, out=b)
+        b -= 7  # b = x + y² − 7
+        t = np.multiply(x, 4)
+        t *= a
+        np.multiply(b, 2, out=gx)
+        np.add(t, gx, out=gx)  # 4·x·a + 2·b
+        np.multiply(y, 4, out=t)
+        t *= b
+        np.multiply(a, 2, out=gy)
+        gy += t  # 2·a + 4·y·b
+        f = np.square(a, out=a)
+        np.square(b, out=b)
+        f += b  # a² + b²
+        return f
 
     def hess_xy(self, x, y):
         return 12 * x**2 + 4 * y - 42, 4 * (x + y), 12 * y**2 + 4 * x - 26

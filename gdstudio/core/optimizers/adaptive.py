@@ -24,7 +24,9 @@ from gdstudio.core.optimizers.base import (
     Shown,
     Update,
     apply_weight_decay,
+    common_step,
     lr_param,
+    next_step,
 )
 from gdstudio.core.optimizers.momentum import VELOCITY
 
@@ -83,6 +85,7 @@ class Adagrad(Optimizer):
     """
 
     name = "adagrad"
+    elementwise = True
     title = "Adagrad"
     rule = "s ← s + g²;  x ← x − ε·g/(√s + ϵ)"
     reference = "Duchi, Hazan & Singer (2011); torch.optim.Adagrad"
@@ -150,6 +153,7 @@ class RMSprop(Optimizer):
     """
 
     name = "rmsprop"
+    elementwise = True
     title = "RMSprop"
     rule = "v ← αv + (1−α)g²;  x ← x − ε·g/(√v + ϵ)"
     reference = "Tieleman & Hinton (2012); torch.optim.RMSprop"
@@ -216,7 +220,8 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
         one = _adam_step_one(x, g, state, lr, beta1, beta2, eps)
         if one is not None:
             return one
-    step = state["step"] + 1
+    common = common_step(state["step"])
+    step = next_step(state["step"], common)
     w = 1 - beta1
     if abs(w) < 0.5:
         m = g - state["exp_avg"]
@@ -228,15 +233,17 @@ def _adam_step(x, g, state, lr, beta1, beta2, eps, amsgrad):
     t = g * (1 - beta2)
     t *= g
     v += t
-    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # the usual case: one count
-        k = float(step[0])
+    if common is not None:  # the usual case: one count for every row
+        k = common + 1
         bc1, bc2_sqrt = 1 - beta1**k, (1 - beta2**k) ** 0.5  # Python floats, as torch computes them
         neg_step = -(lr / bc1)
     else:
         bc1a, bc2a = _bias_corrections(beta1, beta2, step)
         bc2_sqrt, neg_step = bc2a[:, None], (-(lr / bc1a))[:, None]
     vmax = np.maximum(state["max_exp_avg_sq"], v) if amsgrad else state["max_exp_avg_sq"]
-    denom = np.sqrt(vmax if amsgrad else v)
+    root = vmax if amsgrad else v
+    # t is free again: one array fewer (when it has the shape and type the square root gives)
+    denom = np.sqrt(root, out=t if t.shape == root.shape and t.dtype == root.dtype else None)
     denom /= bc2_sqrt
     denom += eps
     u = m * neg_step
@@ -307,6 +314,7 @@ class Adam(Optimizer):
     """
 
     name = "adam"
+    elementwise = True
     title = "Adam"
     rule = "m ← β₁m + (1−β₁)g;  v ← β₂v + (1−β₂)g²;  x ← x − ε·m′/(√v′ + ϵ),  m′ = m/(1−β₁ᵗ), v′ = v/(1−β₂ᵗ)"
     reference = "Kingma & Ba (2015); torch.optim.Adam"

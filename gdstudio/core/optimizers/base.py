@@ -102,6 +102,11 @@ class Optimizer:
     is a line search along a direction (its ``info`` then has the chosen ``t`` and the trials
     ``tried_t``, ``tried_f``), named by ``search_direction``; :meth:`curvature` : the curvature model
     it steps with, if any.
+
+    elementwise : whether every operation of :meth:`update` works element by element on the ``(N, d)``
+    arrays (no sum, product or norm across coordinates, no matrices): then its results do not depend on
+    how the rows are laid out in memory, and a run of many 2-D starts may hand it column-major arrays
+    (each coordinate contiguous: faster arithmetic on the columns an objective computes with).
     """
 
     name: ClassVar[str] = ""
@@ -114,6 +119,7 @@ class Optimizer:
     searches_line: ClassVar[bool] = False
     search_direction: ClassVar[str] = "−∇f (steepest descent)"
     dense_matrices: ClassVar[int] = 0
+    elementwise: ClassVar[bool] = False
 
     def __init__(self, **hp: Any):
         spec = {h.name: h for h in self.hyperparams}
@@ -168,6 +174,31 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<Optimizer {self.name} " + " ".join(f"{k}={v}" for k, v in self.hp.items()) + ">"
+
+
+def common_step(step: np.ndarray) -> float | None:
+    """The step count every row shares, or None when the rows' counts differ (or there are none).
+
+    A count made by :func:`next_step` for many rows is one number seen through a zero stride: known shared at
+    once; any other array is compared row by row.
+    """
+    if not step.size:
+        return None
+    if step.size == 1 or (step.ndim == 1 and step.strides[0] == 0):
+        return float(step[0])
+    if step[0] == step[-1] and (step == step[0]).all():
+        return float(step[0])
+    return None
+
+
+def next_step(step: np.ndarray, common: float | None) -> np.ndarray:
+    """``step + 1``; when all of several rows share the count ``common``, one number seen by every row through a
+    zero stride (read-only; no pass over the rows, here or in :func:`common_step` at the next step)."""
+    if common is None or step.size == 1 or step.ndim != 1:
+        return step + 1
+    out = np.ndarray(step.shape, np.float64, np.array([common + 1]), 0, (0,))
+    out.flags.writeable = False
+    return out
 
 
 def take_rows(state: State, rows) -> State:

@@ -23,6 +23,7 @@ class GD(Optimizer):
     """
 
     name = "gd"
+    elementwise = True
     title = "Gradient descent"
     rule = "x ← x − ε∇f(x)"
     reference = "Cauchy (1847), Méthode générale pour la résolution des systèmes d'équations simultanées"
@@ -41,6 +42,7 @@ class SignGD(Optimizer):
     """
 
     name = "sign-gd"
+    elementwise = True
     title = "Sign gradient descent"
     rule = "x ← x − ε·sign(∇f(x))"
     reference = "Bernstein et al. (2018), signSGD: Compressed Optimisation for Non-Convex Problems"

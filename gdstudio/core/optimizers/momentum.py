@@ -15,7 +15,9 @@ from gdstudio.core.optimizers.base import (
     Shown,
     Update,
     apply_weight_decay,
+    common_step,
     lr_param,
+    next_step,
 )
 
 #: The momentum buffer drawn as an arrow (SGD with momentum, Nesterov, RMSprop with momentum).
@@ -37,9 +39,10 @@ def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
     """
     x, g = apply_weight_decay(x, g, weight_decay)
     step = state["step"]
-    if step.size == 1 or (step.size and step[0] == step[-1] and np.all(step == step[0])):  # all rows at the same step
-        if step.size and step[0] == 0:
-            buf = g.copy()
+    common = common_step(step)
+    if common is not None:  # all rows at the same step
+        if common == 0:
+            buf = g.copy(order="K")  # the layout of g (column-major in a run of many starts)
         else:
             buf = state["buf"] * momentum
             t = g * (1 - dampening)
@@ -54,7 +57,7 @@ def _sgd_step(x, g, state, lr, momentum, dampening, weight_decay, nesterov):
         d = buf
     u = d * (-lr)
     u += x
-    return u, {"step": step + 1, "buf": buf}
+    return u, {"step": next_step(step, common), "buf": buf}
 
 
 class Momentum(Optimizer):
@@ -87,6 +90,7 @@ class Momentum(Optimizer):
     """
 
     name = "momentum"
+    elementwise = True
     title = "Momentum"
     rule = "b ← μb + (1−τ)∇f(x);  x ← x − εb"
     reference = "Polyak (1964); torch.optim.SGD(momentum=μ)"
@@ -125,6 +129,7 @@ class Nesterov(Optimizer):
     """
 
     name = "nesterov"
+    elementwise = True
     title = "Nesterov momentum"
     rule = "b ← μb + ∇f(x);  x ← x − ε(∇f(x) + μb)"
     reference = "Nesterov (1983); Sutskever et al. (2013); torch.optim.SGD(nesterov=True)"

@@ -69,9 +69,11 @@ class BasinLayer(QObject):
         if not shown:
             self.sig_hover.emit("")
 
-    def set_map(self, m: BasinMap | None, colours: np.ndarray | None = None) -> None:
+    def set_map(self, m: BasinMap | None, colours: np.ndarray | None = None, legend: bool = True) -> None:
         """Show ``m`` (or nothing); the layer's visibility is kept. ``colours``: ``m.colours()`` when the
-        caller computed it already (off the GUI thread)."""
+        caller computed it already (off the GUI thread). ``legend=False``: the legend is left empty, for
+        :meth:`fill_legend` to build in a later turn of the event loop (its text items are the slowest part:
+        about 3 ms each with software rendering)."""
         self.map = m
         self.legend.clear()
         self._samples = []
@@ -85,6 +87,14 @@ class BasinLayer(QObject):
         counts = m.counts()
         spots = [{"pos": c.x[:2], "symbol": SYMBOLS.get(c.kind, "o")} for j, c in enumerate(m.critical) if counts[j]]
         self.points.setData(spots)
+        if legend:
+            self.fill_legend()
+
+    def fill_legend(self) -> None:
+        """One legend entry per basin of the map shown (nothing when there is no map or it has one)."""
+        m = self.map
+        if m is None or self._samples:
+            return
         for colour, text in m.legend():
             sample = pg.ScatterPlotItem(symbol="s", size=12, pen=pg.mkPen(60, 60, 60), brush=pg.mkBrush(*colour))
             self._samples.append(sample)
