@@ -270,3 +270,21 @@ def test_opening_the_panel_after_a_run_explains_its_first_step(make_window, qtbo
     toggle.trigger()
     qtbot.waitUntil(lambda: sw.dock.isVisible(), timeout=5000)
     assert sw.k == 7
+
+
+def test_a_large_optimizer_state_is_named_by_its_shape_not_listed(make_window, qtbot):
+    """L-BFGS keeps history_size pairs (Δx, Δ∇f): the Step tab names those arrays by their shape, and still lists
+    the small entries (its step t, its direction d)."""
+    c = cfg("rosenbrock", "lbfgs", (-1.5, 2.0), 5)
+    w = make_window(c)
+    run_to_end(qtbot, w)
+    sw = w.see_why
+    sw.timeline.select(2)
+    text = sw.inspector.tab_text("Step")
+    e = an.explain_step(c, 2)
+    big = [k for k, v in e.state_after.items() if np.size(v) > 12]
+    assert big, "L-BFGS's history arrays are large"
+    for k in big:
+        shape = " × ".join(str(n) for n in np.shape(e.state_after[k]))
+        assert f"{shape} array (too large to list)" in text
+    assert vec(e.state_after["d"]) in text

@@ -67,6 +67,20 @@ def mat(m, digits: int = 4) -> str:
     return f"<table style='border-left:2px solid; border-right:2px solid'>{rows}</table>"
 
 
+#: State arrays with more entries than this are named by their shape, not listed (L-BFGS keeps 2 × 100 pairs).
+MAX_LISTED = 12
+
+
+def state_value(v) -> str:
+    """An optimizer state entry for the readout: a number, a vector, a small matrix, or a large array's shape."""
+    a = np.asarray(v)
+    if a.ndim == 0:
+        return num(a)
+    if a.size > MAX_LISTED:
+        return f"{' × '.join(str(n) for n in a.shape)} array (too large to list)"
+    return vec(a) if a.ndim == 1 else mat(a)
+
+
 def table(rows) -> str:
     out = []
     for label, value in rows:
@@ -240,8 +254,7 @@ class Inspector(QWidget):
             rows.append(("update", "none: the run ended here" + (f" ({html.escape(e.message)})" if e.message else "")))
         if e.state_after:
             rows.append((None, "optimizer state after the step"))
-            rows += [(k, vec(v) if np.ndim(v) == 1 else (mat(v) if np.ndim(v) == 2 else num(v)))
-                     for k, v in e.state_after.items()]
+            rows += [(k, state_value(v)) for k, v in e.state_after.items()]
         if e.derived:
             rows.append((None, "derived"))
             rows += [(e.labels.get(k, k), vec(v)) for k, v in e.derived.items()]
