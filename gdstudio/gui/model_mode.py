@@ -51,6 +51,7 @@ from gdstudio.core.files import atomic_write
 from gdstudio.core.landscape import DIRECTIONS, path_csv, slice_csv
 from gdstudio.core.models import MODEL_PARAMS, MODELS, TITLES
 from gdstudio.core.optimizers import OPTIMIZERS, optimizer_class
+from gdstudio.core.rules import RULE_PREFIX, rule_label
 from gdstudio.core.training import CURVE_COLUMNS, TrainConfig, Training, build
 from gdstudio.gui import actions as actions_mod
 from gdstudio.gui import theme
@@ -62,6 +63,7 @@ from gdstudio.gui.views.model_compare import (
     model_race_configs,
     model_sweep_configs,
 )
+from gdstudio.gui.views import rule_editor
 from gdstudio.gui.views.param_form import ParamForm
 
 #: Learning rates that train the digits models well in a few epochs (the optimizers' own defaults are for
@@ -166,6 +168,9 @@ class ModelPanel(QScrollArea):
         f.addRow("method", self.optimizer_combo)
         self.hp_form = ParamForm()
         f.addRow(self.hp_form)
+        # "Own rule…": the user's update rule, the same entry and editor as in Function mode (install() makes
+        # it share the side panel's list of rules)
+        self.rule_choice = rule_editor.install(self)
         v.addWidget(g)
 
         g = QGroupBox("Landscape")
@@ -222,6 +227,10 @@ class ModelPanel(QScrollArea):
         values = {"lr": MODEL_LR[name]} if name in MODEL_LR and any(h.name == "lr" for h in cls.hyperparams) else {}
         self.hp_form.set_specs(cls.hyperparams, values, cls.rule)
 
+    def refresh_optimizer(self) -> None:
+        """Rebuild the optimizer's form (the chosen optimizer's spec changed: a new own rule)."""
+        self._on_optimizer()
+
     def _on_dataset(self, index: int) -> None:
         if self.dataset_combo.itemData(index) != "":
             return
@@ -240,6 +249,11 @@ class ModelPanel(QScrollArea):
         self.dataset_combo.setCurrentIndex(i)
 
     def set_optimizer(self, name: str, **hp) -> None:
+        """Choose optimizer ``name`` (a built-in's name or an own rule's spec ``"rule:<text>"``)."""
+        if name.startswith(RULE_PREFIX):
+            self.rule_choice.set_rule(name)
+            if self.optimizer_combo.currentIndex() == self.rule_choice.index:
+                self.refresh_optimizer()
         self.optimizer_combo.setCurrentIndex(self.optimizer_combo.findData(name))
         for k, v in hp.items():
             self.hp_form.set_value(k, v)
@@ -380,7 +394,7 @@ class ModelMode(QObject):
             return
         cfg = self._config()
         if cfg is not None:
-            self._start([cfg], [cfg.optimizer])
+            self._start([cfg], [rule_label(cfg.optimizer)])
 
     def race(self, entries: Sequence[tuple[str, Mapping[str, Any]]] | None = None) -> bool:
         """Run ▸ Race optimizers (F7): one training per ``(optimizer, hyperparameters)`` on the panel's model and
@@ -419,7 +433,7 @@ class ModelMode(QObject):
     def step(self) -> None:
         if not self.worker.busy:
             cfg = self._config()
-            if cfg is None or not self._start([cfg], [cfg.optimizer], paused=True):
+            if cfg is None or not self._start([cfg], [rule_label(cfg.optimizer)], paused=True):
                 return
             self.worker.step(2)  # row 0 and the first update
         else:
@@ -711,6 +725,7 @@ def install(window) -> ModelMode:
     dock_stack.addWidget(mode.panel)
     window.panel_dock.setWidget(dock_stack)
     mode.central_stack, mode.dock_stack = central, dock_stack
+    mode.panel.rule_choice.store = window.side_panel.rule_choice  # one list of own rules for both modes
 
     # the Function / Model radios in the side panel's Problem group
     box, fn_radio, md_radio = mode_radios()

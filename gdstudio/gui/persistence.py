@@ -120,6 +120,13 @@ def capture(window: "SettingsWindow", base: app_settings.Settings) -> app_settin
         values["start"] = tuple(panel.start())
     except ValueError:
         pass
+    mm = getattr(window, "model_mode", None)
+    if mm is not None:  # Model mode's optimizer (an own rule too) and its hyperparameters
+        values["model_optimizer"] = mm.panel.optimizer_combo.currentData()
+        try:
+            values["model_hyperparams"] = {values["model_optimizer"]: mm.panel.hp_form.values()}
+        except ValueError:
+            values["model_hyperparams"] = {}
     values["gradient"] = panel.gradient_combo.currentData()
     try:
         h = panel.h_edit.text().strip()
@@ -187,6 +194,13 @@ def restore(window: "SettingsWindow", s: app_settings.Settings) -> None:
         if refused and window.objective is None:  # (a window may have shown the default already)
             show_default_instead(window, str(panel.formula_field.error or "the formula is empty"))
     window.actions.speed.set_speed(math.inf if s.speed >= app_settings.SPEED_RANGE[1] else s.speed)
+    mm = getattr(window, "model_mode", None)
+    if mm is not None and (mm.panel.optimizer_combo.findData(s.model_optimizer) >= 0
+                           or s.model_optimizer.startswith("rule:")):
+        try:
+            mm.panel.set_optimizer(s.model_optimizer, **s.model_hyperparams.get(s.model_optimizer, {}))
+        except (ValueError, KeyError) as exc:  # (the checker compiled it: only a form value could be refused)
+            log.info("settings: Model mode's optimizer not restored (%s)", exc)
 
 
 def default_instead_message(reason: str) -> str:

@@ -79,6 +79,9 @@ class Settings:
     speed: float = float(_first_launch.FIRST_SPEED)
     recent_formulas: list[str] = field(default_factory=list)
     splitter_state: bytes = b""
+    #: Model mode's optimizer (a built-in's name or an own rule's spec) and its hyperparameters ({name: {...}})
+    model_optimizer: str = "gd"
+    model_hyperparams: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def hyperparams_for(self, optimizer: str) -> dict[str, Any]:
         """The remembered hyperparameters of ``optimizer`` (empty: use its defaults)."""
@@ -239,6 +242,8 @@ _JSON_FIELDS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "fd_step": ("gradient/fd_step", _fd_step),
     "speed": ("run/speed", _speed),
     "recent_formulas": ("problem/recent_formulas", _recent),
+    "model_optimizer": ("model/optimizer", _optimizer),
+    "model_hyperparams": ("model/hyperparams", _hyperparams),
 }
 _BYTES_FIELDS = {"window_geometry": "window/geometry", "window_state": "window/state",
                  "splitter_state": "window/splitters"}

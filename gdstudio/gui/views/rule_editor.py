@@ -86,7 +86,7 @@ def _mono(widget: QWidget, size: float = 12.0) -> None:
 class RuleEditor(QDialog):
     """Type an update rule; OK ("Use this rule") is enabled while the rule is valid."""
 
-    def __init__(self, text: str = DEFAULT_RULE, parent: QWidget | None = None):
+    def __init__(self, text: str = DEFAULT_RULE, parent: QWidget | None = None, own_rules=()):
         super().__init__(parent)
         self.setWindowTitle("Your own update rule")
         self.setObjectName("rule_editor")
@@ -107,7 +107,12 @@ class RuleEditor(QDialog):
         for key, (title, rule) in R.EXAMPLES.items():
             self.example_combo.addItem(title, key)
             self.example_combo.setItemData(self.example_combo.count() - 1, rule, Qt.ItemDataRole.ToolTipRole)
-        self.example_combo.setToolTip("A built-in optimizer written as a rule: a starting point for yours")
+        for spec in own_rules:  # the user's own rules of this session, by name: start from one of them
+            body = spec[len(R.RULE_PREFIX):]
+            self.example_combo.addItem(f"yours: {R.rule_name(spec) or body.splitlines()[0][:30]}", spec)
+            self.example_combo.setItemData(self.example_combo.count() - 1, body, Qt.ItemDataRole.ToolTipRole)
+        self.example_combo.setToolTip("A built-in optimizer written as a rule, or one of your own rules: "
+                                      "a starting point")
         self.example_combo.setCurrentIndex(self.example_combo.findData("momentum"))
         row.addWidget(self.example_combo, 1)
         self.load_button = QPushButton("Load")
@@ -146,7 +151,8 @@ class RuleEditor(QDialog):
         return R.RULE_PREFIX + self.text()
 
     def _on_load(self) -> None:
-        self.edit.setPlainText(R.EXAMPLES[self.example_combo.currentData()][1])
+        key = self.example_combo.currentData()
+        self.edit.setPlainText(key[len(R.RULE_PREFIX):] if key.startswith(R.RULE_PREFIX) else R.EXAMPLES[key][1])
 
     def _check(self) -> None:
         try:
@@ -200,9 +206,12 @@ class RuleChoice(QObject):
 
     sig_rule_changed = Signal(str)  # the new spec "rule:<text>"
 
-    def __init__(self, panel):
+    def __init__(self, panel, store: "RuleChoice | None" = None):
         super().__init__(panel)
         self.panel = panel
+        #: another panel's RuleChoice whose list of known rules this one shares (Model mode shares the side
+        #: panel's: a rule written in either mode is offered in both, and the settings keep one list)
+        self.store = store
         combo = panel.optimizer_combo
         combo.addItem(OWN_RULE_TEXT, R.RULE_PREFIX + DEFAULT_RULE)
         self.index = combo.count() - 1
@@ -238,6 +247,8 @@ class RuleChoice(QObject):
     def remember(self, spec: str) -> bool:
         """Keep ``spec`` among :meth:`known_rules` (a rule that does not compile, or a built-in's name, is
         ignored; returns whether it is kept). At most :data:`MAX_KNOWN_RULES`, the oldest forgotten first."""
+        if self.store is not None:
+            return self.store.remember(spec)
         if not (isinstance(spec, str) and spec.startswith(R.RULE_PREFIX)):
             return False
         if spec in self.known:
@@ -251,6 +262,8 @@ class RuleChoice(QObject):
 
     def known_rules(self) -> list[str]:
         """The own rules of this session (specs ``"rule:<text>"``), oldest first."""
+        if self.store is not None:
+            return self.store.known_rules()
         return list(self.known)
 
     def _on_index(self, index: int) -> None:
@@ -264,7 +277,7 @@ class RuleChoice(QObject):
         """Open the editor (window-modal, not blocking); "Use this rule" makes the entry hold the new rule."""
         if self.dialog is not None:
             self.dialog.close()
-        dlg = RuleEditor(self.spec()[len(R.RULE_PREFIX):], self.panel.window())
+        dlg = RuleEditor(self.spec()[len(R.RULE_PREFIX):], self.panel.window(), own_rules=self.known_rules())
         dlg.setWindowModality(Qt.WindowModality.WindowModal)
         dlg.accepted.connect(lambda: self._on_accepted(dlg))
         self.dialog = dlg
@@ -283,9 +296,10 @@ class RuleChoice(QObject):
         self.sig_rule_changed.emit(spec)
 
 
-def install(panel) -> RuleChoice:
-    """Add "Own rule…" to ``panel``'s optimizer choice, with an "Edit rule…" button under it."""
-    choice = RuleChoice(panel)
+def install(panel, store: RuleChoice | None = None) -> RuleChoice:
+    """Add "Own rule…" to ``panel``'s optimizer choice, with an "Edit rule…" button under it (sharing the known
+    rules of ``store``, another panel's choice, when given)."""
+    choice = RuleChoice(panel, store)
     form = panel.optimizer_combo.parentWidget().layout()
     row = form.getWidgetPosition(panel.optimizer_combo)[0]
     form.insertRow(row + 1, "", choice.edit_button)
