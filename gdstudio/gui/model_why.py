@@ -6,12 +6,15 @@ View ▸ See why ▸ panel action and dock serve both modes. :class:`ModelWhy` p
 an update until the user picks another), reads θ_k and θ_k+1 of that training and asks
 :mod:`gdstudio.core.analysis.model_step` for the numbers, once per selection, on a background thread (the core
 only reads the model's data; the result comes back to the GUI thread by a queued signal, and a result for a step no
-longer selected is dropped); while a training runs unpaused only the step range follows it (each explanation
-evaluates the loss several hundred times).
+longer selected is dropped). While a training runs unpaused and the user has not picked an older step, the
+latest step is explained at a calm pace: one explanation at a time, the next one asked for no sooner than
+:data:`LIVE_REST_MS` after the previous result (each evaluates the loss several hundred times: 0.01–1 s on digits;
+training at full speed meanwhile was measured 6–39 % slower, ``benchmarks/bench_model_why_live.py``).
 """
 
 from __future__ import annotations
 
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -27,6 +30,8 @@ REFRESH_MS = 150
 #: Coordinates in the gradient check, and the step sizes of its error-against-h chart.
 CHECK_COORDS = 8
 CHECK_HS = np.logspace(-12, -1, 23)
+#: While training runs: rest at least this long (ms) after an explanation before asking for the next one.
+LIVE_REST_MS = 500
 
 
 class ModelWhy(QObject):
@@ -52,6 +57,8 @@ class ModelWhy(QObject):
         self._pending = None
         self._busy = False
         self._closed = False
+        self._last_result = -float("inf")  # time.monotonic() of the last explanation delivered
+        self.live = False  # the step shown follows a running training
         self._sig_result.connect(self._on_result)
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
@@ -85,6 +92,7 @@ class ModelWhy(QObject):
         return True
 
     def _on_pick(self, run: int, k: int) -> None:
+        self.live = False  # the user's pick: stay on it (picking the latest step follows again)
         self.select(k, run)
 
     def _on_progress(self) -> None:
@@ -112,11 +120,23 @@ class ModelWhy(QObject):
         self.inspector.set_range(n - 1)
         running = self.mode.worker.busy and not self.mode.worker.paused
         if self.follow and n and not running:
+            self.live = False
             k = max(n - 2, 0)  # the latest step that has an update (θ_k → θ_k+1)
             if k != self.k or (self.step is None and not self.computing):
                 self.select(k, self.run)
+        elif self.follow and n >= 2 and running:
+            # the latest step, at a calm pace: one explanation in flight, a rest after each
+            rested = (time.monotonic() - self._last_result) * 1000 >= LIVE_REST_MS
+            if not self.computing and rested and n - 2 != self.k:
+                self.live = True
+                self.select(n - 2, self.run)
+                self.follow = True  # (the range grew while selecting: still following)
+            elif self.k is None:
+                self.inspector.show_message("Training… the latest step is explained here as it runs.")
+            if self.computing or not rested:
+                self._timer.start()  # come back for the next one even if progress stops arriving
         elif self.k is None and running:
-            self.inspector.show_message("Training… pause it (or let it finish) to see why a step went where it went.")
+            self.inspector.show_message("Training… pick a step to see why it went where it went.")
 
     def _compute(self) -> None:
         """Ask for the selected step's explanation on the background thread (the latest request wins)."""
@@ -133,7 +153,7 @@ class ModelWhy(QObject):
         label = self.inspector.run_combo.itemText(self.run) or t.config.optimizer
         self._pending = (self._serial, t.model, self.k, theta, nxt, self.inspector.data(), label,
                          rule_label(t.config.optimizer))
-        if self.step is not None and self.step.k != self.k:
+        if self.step is not None and self.step.k != self.k and not (self.live and self.follow):
             self.inspector.header.setText(f"step {self.k:,}: computing…")
         if not self._busy:
             self._submit()
@@ -147,6 +167,7 @@ class ModelWhy(QObject):
 
     def _on_result(self, result) -> None:
         self._busy = False
+        self._last_result = time.monotonic()
         serial, k, payload, error = result
         if self._pending is not None:  # the user picked another step meanwhile: that one next
             self._submit()
@@ -160,6 +181,9 @@ class ModelWhy(QObject):
             label, optimizer, step, line, check = payload
             self.step = step
             self.inspector.show_step(label, optimizer, step, line, check)
+            if self.live and self.follow:
+                self.inspector.header.setText(self.inspector.header.text() + " · <i>live: the latest step while "
+                                              "training runs (pick a step or pause to stay on one)</i>")
         self.sig_shown.emit()
 
     @property
