@@ -87,7 +87,8 @@ class ModelWhy(QObject):
             return False
         self.run, self.k = run, int(k)
         self.follow = k >= len(ts[run]._thetas) - 2
-        self.inspector.set_step(run, self.k)
+        if not self.live:  # (live, the timeline moves when the explanation arrives: it shows the step explained)
+            self.inspector.set_step(run, self.k)
         self._compute()
         return True
 
@@ -182,6 +183,7 @@ class ModelWhy(QObject):
             self.step = step
             self.inspector.show_step(label, optimizer, step, line, check)
             if self.live and self.follow:
+                self.inspector.set_step(self.run, step.k)
                 self.inspector.header.setText(self.inspector.header.text() + " · <i>live: the latest step while "
                                               "training runs (pick a step or pause to stay on one)</i>")
         self.sig_shown.emit()

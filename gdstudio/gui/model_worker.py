@@ -190,19 +190,22 @@ class ModelWorker(QThread):
     # --- the loop -----------------------------------------------------------------------------------
     def _snapshot(self, generation) -> Progress:
         views = []
-        plane = self._live_plane
-        for i, t in enumerate(self._jobs):
+        # the lists as one consistent set: clear() and start_jobs() replace them from the GUI thread (a Reset
+        # while training ran raised IndexError here and ended this thread)
+        with self._cond:
+            plane, jobs, labels, done = self._live_plane, list(self._jobs), list(self._labels), list(self._done)
+        for i, t in enumerate(jobs):
             n = len(t.curve)
             curve = {c: np.asarray(t.curve.rows[c][:n], dtype=float) for c in CURVE_COLUMNS}
             msg = ""
-            if self._done[i]:
+            if done[i]:
                 msg = t.result().message
             ab = None
             if plane is not None and t._thetas and plane.centre.shape[0] == t.model.dim:
                 ab = project(plane, np.array(t._thetas[:n])).ab
-            views.append(JobView(i, self._labels[i], curve, t.model.batches_per_epoch, t.config.epochs,
-                                 self._done[i], msg, ab))
-        return Progress(generation, views, all(self._done) if self._done else True)
+            views.append(JobView(i, labels[i], curve, t.model.batches_per_epoch, t.config.epochs,
+                                 done[i], msg, ab))
+        return Progress(generation, views, all(done) if done else True)
 
     def _publish(self, generation) -> None:
         snap = self._snapshot(generation)

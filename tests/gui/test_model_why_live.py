@@ -52,10 +52,12 @@ def test_the_latest_step_is_explained_while_training_runs(qtbot, window):
     ins = why.inspector
     assert f"step {first:,} of momentum" in ins.header.text() and "live" in ins.header.text()
     assert "from θ<sub>" in ins.tab_text("Step")
+    assert ins.timeline.step() == first  # the timeline shows the step explained, not the newest one
     # it keeps following: a later step is explained while training goes on
     qtbot.waitUntil(lambda: why.step.k > first and not why.computing, timeout=20000)
     assert mm.worker.busy and not mm.worker.paused
     explained_like_the_core(why, t)
+    assert ins.timeline.step() == why.step.k and f"step {why.step.k:,} of" in ins.header.text()
 
     # a pick of an older step stays put while training runs
     ins.timeline.spin.setFocus()
