@@ -70,6 +70,7 @@ def main(argv=None) -> int:
         for bs in (None, 64):
             cfg = TrainConfig.create(model=model, optimizer="gd", hyperparams={"lr": 0.1}, batch_size=bs,
                                      epochs=100_000, val=0.2)
+            rate(cfg, 1.0, None)  # warm-up (the dataset's cache, first allocations)
             alone, _ = rate(cfg, args.seconds, None)
             live, times = rate(cfg, args.seconds, args.pause)
             print(f"| {model} | {bs or 'full'} | {alone:,.0f} | {live:,.0f} | {100 * (1 - live / alone):.0f} % | "

@@ -9,7 +9,8 @@ only reads the model's data; the result comes back to the GUI thread by a queued
 longer selected is dropped). While a training runs unpaused and the user has not picked an older step, the
 latest step is explained at a calm pace: one explanation at a time, the next one asked for no sooner than
 :data:`LIVE_REST_MS` after the previous result (each evaluates the loss several hundred times: 0.01–1 s on digits;
-training at full speed meanwhile was measured 6–39 % slower, ``benchmarks/bench_model_why_live.py``).
+training at full speed meanwhile was measured up to about a quarter slower on a shared 2-core machine,
+``benchmarks/bench_model_why_live.py``).
 """
 
 from __future__ import annotations
