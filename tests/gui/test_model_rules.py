@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QFileDialog
 
 from gdstudio.core.training import TrainConfig, train
 from gdstudio.gui.views.rule_editor import OWN_RULE_TEXT
@@ -108,19 +109,42 @@ def test_a_rule_written_in_function_mode_is_a_starting_point_in_model_mode(make_
     assert mm.panel.optimizer_combo.currentData() == SPEC
 
 
-def test_a_session_with_a_model_rule_reopens_with_the_rule_chosen(make_window, qtbot, tmp_path):
+def test_a_session_with_a_model_rule_reopens_with_the_rule_chosen(make_window, qtbot, tmp_path, monkeypatch):
     w = make_window()
     mm = to_model_mode(qtbot, w, epochs=1)
     mm.panel.set_optimizer(SPEC, lr=0.1)
     with qtbot.waitSignal(mm.sig_trained, timeout=60000):
         w.actions.run.trigger()
-    view = mm.session_view()
-    assert view["runs"][0]["config"]["optimizer"] == SPEC
+    path = str(tmp_path / "rule.gdsession")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, **k: (path, ""))
+    monkeypatch.setattr(QFileDialog, "getOpenFileName", lambda *a, **k: (path, ""))
+    w.actions.save_session.trigger()  # File ▸ Save session…
+    qtbot.waitUntil(lambda: (tmp_path / "rule.gdsession").exists(), timeout=5000)
     w2 = make_window()
     mm2 = w2.model_mode
+    assert mm2.panel.optimizer_combo.currentData() == "gd"
     with qtbot.waitSignal(mm2.sig_trained, timeout=60000):
-        mm2.apply_session_view(view)
+        w2.actions.open_session.trigger()  # File ▸ Open session…
+    assert mm2.active
     assert mm2.panel.optimizer_combo.currentData() == SPEC
-    assert mm2.panel.hp_form.values()["lr"] == 0.1
+    assert mm2.panel.optimizer_combo.currentText() == "Own rule: heavy ball"
+    assert mm2.panel.hp_form.values() == {"lr": 0.1, "mu": 0.5}
+    assert mm2.labels == ["heavy ball"]
     np.testing.assert_array_equal(mm2.worker.trainings()[0].curve.array("batch_loss"),
                                   mm.worker.trainings()[0].curve.array("batch_loss"))
+
+
+def test_settings_keep_model_modes_optimizer_and_refuse_a_broken_rule(tmp_path):
+    from gdstudio.gui import settings as app_settings
+
+    ini = str(tmp_path / "s.ini")
+    s = app_settings.Settings(model_optimizer=SPEC, model_hyperparams={SPEC: {"lr": 0.2, "mu": 0.5}})
+    assert app_settings.save(s, app_settings.open_store(ini))
+    loaded = app_settings.load(app_settings.open_store(ini))
+    assert loaded.model_optimizer == SPEC and loaded.model_hyperparams == {SPEC: {"lr": 0.2, "mu": 0.5}}
+    store = app_settings.open_store(ini)
+    store.setValue("model/optimizer", '"rule:x = x - __class__"')
+    store.setValue("model/hyperparams", '{"rule:x = x - __class__": {"lr": 1}, "gd": {"lr": "big"}}')
+    store.sync()
+    loaded = app_settings.load(app_settings.open_store(ini))
+    assert loaded.model_optimizer == "gd" and loaded.model_hyperparams == {"gd": {}}
