@@ -102,7 +102,8 @@ class ModelWhy(QObject):
             self._timer.start()
 
     def refresh(self) -> None:
-        """Follow the trainings: their labels, the step range, and (following, not running) the latest step."""
+        """Follow the trainings: their labels, the step range, and (following) the latest step: at once when
+        paused or finished, at a calm pace (live) while training runs."""
         if not self._shown():
             return
         ts = self._trainings()
