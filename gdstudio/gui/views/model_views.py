@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWid
 
 from gdstudio.gui import theme
 from gdstudio.gui.isolines import isoline_paths
-from gdstudio.gui.picking import project
+from gdstudio.gui.picking import bilinear, project
 from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
 from gdstudio.gui.views.colorbar import HeightColorBar, install_height_ticks
 from gdstudio.gui.views.contour import TOP_MARGIN, leave_map
@@ -37,19 +37,6 @@ def slice_legend(plot: pg.PlotWidget, offset=(-10, 10)) -> pg.LegendItem:
     edge = QColor(fg)
     edge.setAlpha(70)
     return plot.addLegend(offset=offset, labelTextColor=fg, brush=pg.mkBrush(panel), pen=pg.mkPen(edge))
-
-
-def _world_heights(data: SurfaceData, a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Drawing only: the world height of the drawn surface at path points (a, b), bilinear between grid
-    nodes, so a projected path lies on the sheet it is drawn on."""
-    _, _, Z = data.world_grid()
-    ga, gb = data.xs, data.ys
-    fa = np.clip(np.interp(a, ga, np.arange(len(ga))), 0, len(ga) - 1.001)
-    fb = np.clip(np.interp(b, gb, np.arange(len(gb))), 0, len(gb) - 1.001)
-    i, j = fa.astype(int), fb.astype(int)
-    u, v = fa - i, fb - j
-    return ((1 - u) * (1 - v) * Z[i, j] + u * (1 - v) * Z[i + 1, j] + (1 - u) * v * Z[i, j + 1]
-            + u * v * Z[i + 1, j + 1])
 
 
 def _inside(data: SurfaceData, ab: np.ndarray) -> np.ndarray:
@@ -145,7 +132,8 @@ class SliceSurfaceView(QWidget):
             if not ok.any():
                 continue
             w = data.to_world(ab[:, 0], ab[:, 1], np.zeros(len(ab)))
-            w[:, 2] = _world_heights(data, ab[:, 0], ab[:, 1]) + PATH_LIFT
+            X, Y, Z = data.world_grid()
+            w[:, 2] = bilinear(X, Y, Z, w[:, 0], w[:, 1]) + PATH_LIFT  # on the sheet as drawn
             keep = ok[:-1] & ok[1:]
             seg = np.stack([w[:-1][keep], w[1:][keep]], axis=1).reshape(-1, 3)
             rgba = (color.redF(), color.greenF(), color.blueF(), 1.0)
