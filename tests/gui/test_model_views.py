@@ -13,18 +13,19 @@ from PySide6.QtWidgets import QApplication
 
 from gdstudio.gui.surface_data import Z_SPAN
 from gdstudio.gui.views import compare
+from gdstudio.gui.views.ticks import log_axis_strings, log_tick_values
 from gdstudio.gui.views.model_views import PATH_LIFT, SliceContourView, SliceSurfaceView, TrainingCharts
 
 pytestmark = pytest.mark.gui
 
 
-def train_in_model_mode(qtbot, window, epochs=2):
+def train_in_model_mode(qtbot, window, epochs=2, model="svm", batch="64"):
     mm = window.model_mode
     qtbot.mouseClick(mm.model_radio, Qt.MouseButton.LeftButton)
     p = mm.panel
-    p.set_model("svm")
+    p.set_model(model)
     p.set_optimizer("gd", lr=0.1)
-    p.batch_combo.setCurrentText("64")
+    p.batch_combo.setCurrentText(batch)
     p.epochs_spin.setValue(epochs)
     p.grid_spin.setValue(21)
     with qtbot.waitSignal(mm.sig_slice_shown, timeout=60000):
@@ -163,3 +164,28 @@ def test_views_readable_on_a_dark_palette(qtbot):
         assert len(sv.paths) == 1 and sv.data.log  # 0.3 … 50: more than a decade, log-compressed
     finally:
         app.setPalette(old)
+
+
+def test_log_ticks_within_a_decade_are_labelled():
+    assert log_axis_strings(list(np.log10([2.12, 2.16, 2.2])), 1.0, 0.01) == ["2.12", "2.16", "2.2"]
+    assert log_axis_strings([2.0, 0.0, -2.0], 1.0, 1.0) == ["10²", "10⁰", "10⁻²"]  # decades as before
+    # a tick at a 2·10ⁿ among others: all labelled still (one number alone does not make a scale)
+    assert log_axis_strings(list(np.log10([2.0, 2.0005])), 1.0, None) == ["2", "2.0005"]
+    # pyqtgraph's ticks at 1…9·10ⁿ hold none between 2.11 and 2.21: round values of the loss instead
+    levels = log_tick_values([(None, [])], np.log10(2.11), np.log10(2.21))
+    np.testing.assert_allclose(10 ** np.array(levels[0][1]), [2.12, 2.14, 2.16, 2.18, 2.2])
+    assert log_tick_values([(None, [0.0, 0.3])], 0.0, 1.0) == [(None, [0.0, 0.3])]  # two or more: unchanged
+
+
+def test_loss_axis_has_numbers_when_the_loss_falls_by_less_than_a_decade(qtbot, make_window, booth_config):
+    # softmax on digits, full batches, ε = 0.1, 2 epochs: the loss goes from ln 10 = 2.30 to about 2.2, between
+    # the 2·10⁰ and 5·10⁰ marks; the axis showed no number at all
+    window = make_window(booth_config, size=(1440, 900))
+    mm = train_in_model_mode(qtbot, window, model="softmax", batch="full")
+    plot = mm.workspace.charts.loss_plot
+    axis = plot.getAxis("left")
+    lo, hi = plot.getViewBox().viewRange()[1]
+    assert 10**hi / 10**lo < 2  # the case at hand: a small part of a decade
+    shown = [s for spacing, values in axis.tickValues(lo, hi, axis.height())
+             for s in axis.tickStrings(values, 1.0, spacing) if s]
+    assert len(shown) >= 2, shown

@@ -22,7 +22,7 @@ from gdstudio.gui.surface_data import Z_SPAN, SurfaceData
 from gdstudio.gui.views.colorbar import HeightColorBar, install_height_ticks
 from gdstudio.gui.views.contour import TOP_MARGIN, leave_map
 from gdstudio.gui.views.surface3d import SOFT_SHADER, PickingGLView, _xray, floor_grid, reset_camera
-from gdstudio.gui.views.ticks import log_axis_strings
+from gdstudio.gui.views.ticks import install_log_ticks
 
 #: How far above the surface paths are drawn (world units), as in the function mode's 3D view.
 PATH_LIFT = 0.015 * Z_SPAN
@@ -271,7 +271,7 @@ class TrainingCharts(QTabWidget):
             p.showGrid(x=True, y=True, alpha=0.2)
         self.loss_plot.setLabel("bottom", "epoch")
         self.loss_plot.setLogMode(y=True)  # losses are positive and fall by decades
-        self.loss_plot.getAxis("left").logTickStrings = log_axis_strings  # 10ⁿ, as the function mode's chart
+        install_log_ticks(self.loss_plot.getAxis("left"))  # 10ⁿ, as the function mode's chart; numbers within a decade
         self.loss_plot.setLabel("left", "loss (log scale)")
         self.acc_plot.setLabel("bottom", "epoch")
         self.slice_plot.setLabel("bottom", "a (along δ, b = 0)")
@@ -363,9 +363,15 @@ class WeightsView(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.note = QLabel("Train a linear model (svm or softmax) on image data (digits, MNIST) to see its class "
-                           "templates: column j of W reshaped as an image (bright = positive weight).")
+                           "templates: column j of W reshaped as an image (red = positive weight, blue = negative).")
         self.note.setWordWrap(True)
         lay.addWidget(self.note)
+        # shown with the templates: what their colours mean (the note above is hidden then)
+        self.key = QLabel("Column j of W as an image, one per class: red = positive weight (a bright pixel there "
+                          "raises the class's score), blue = negative, white = 0; the same scale for every class.")
+        self.key.setWordWrap(True)
+        self.key.hide()
+        lay.addWidget(self.key)
         self.glw = pg.GraphicsLayoutWidget()
         self.glw.setBackground(theme.chart_colors(self)[0])
         lay.addWidget(self.glw, 1)
@@ -376,8 +382,10 @@ class WeightsView(QWidget):
         self.images = []
         if W is None or image_shape is None or len(image_shape) != 2:
             self.note.show()
+            self.key.hide()
             return
         self.note.hide()
+        self.key.show()
         C = W.shape[1]
         per_row = 5 if C <= 10 else 8
         cmap = pg.colormap.get("CET-D1")
