@@ -138,6 +138,10 @@ def test_legends_readable_and_one_entry_per_run(qtbot, make_window, booth_config
     assert names.count("gd ε=0.1") == 1 and "momentum ε=0.05" in names and "adam ε=0.01" in names
     assert "validation" in names and not any(n.endswith(" validation") for n in names)
     assert [label.text for _, label in map_legend.items] == ["gd ε=0.1", "momentum ε=0.05", "adam ε=0.01"]
+    # the Weights tab says what its colours mean once the templates are shown
+    qtbot.mouseClick(charts.tabBar(), Qt.MouseButton.LeftButton, pos=charts.tabBar().tabRect(3).center())
+    qtbot.waitUntil(lambda: charts.weights.key.isVisible(), timeout=5000)
+    assert "red = positive" in charts.weights.key.text() and not charts.weights.note.isVisible()
 
 
 def test_views_readable_on_a_dark_palette(qtbot):
