@@ -193,3 +193,21 @@ def test_loss_axis_has_numbers_when_the_loss_falls_by_less_than_a_decade(qtbot, 
     shown = [s for spacing, values in axis.tickValues(lo, hi, axis.height())
              for s in axis.tickStrings(values, 1.0, spacing) if s]
     assert len(shown) >= 2, shown
+
+
+def test_no_colour_bar_or_legend_without_a_slice(qtbot, make_window, booth_config):
+    """Before training and after Reset the views show no 0…1 colour bar and no legend of nothing."""
+    window = make_window(booth_config, size=(1000, 700))
+    mm = window.model_mode
+    qtbot.mouseClick(mm.model_radio, Qt.MouseButton.LeftButton)
+    ws = mm.workspace
+
+    def shown():
+        return (ws.surface_view.colorbar.isVisible(), ws.contour_view.colorbar.isVisible(),
+                ws.contour_view.legend.isVisible(), ws.charts.loss_legend.isVisible())
+
+    assert shown() == (False, False, False, False)
+    train_in_model_mode(qtbot, window)
+    assert shown() == (True, True, True, True)
+    window.actions.reset.trigger()
+    qtbot.waitUntil(lambda: shown() == (False, False, False, False), timeout=5000)

@@ -198,6 +198,8 @@ class SliceContourView(QWidget):
         self.star = pg.ScatterPlotItem(symbol="star", size=20, brush=pg.mkBrush("#ffe14d"), pen=pg.mkPen("k"))
         self.star.setZValue(20)
         self.plot.addItem(self.star)
+        self.colorbar.hide()
+        self.legend.hide()
 
     def set_slice(self, a, b, loss, paths=()) -> None:
         """``paths``: list of (ab (K, 2), QColor, label). A 1-row ``b`` (no 2-D slice) clears the map."""
@@ -210,8 +212,10 @@ class SliceContourView(QWidget):
             self.data = None
             self.image.clear()
             self.star.setData([], [])
+            self.colorbar.hide()  # no range to show: a 0…1 bar would read as one
             self.set_paths(())
             return
+        self.colorbar.show()
         data = SurfaceData.from_grid(a, b, loss)
         self.data = data
         (a0, a1), (b0, b1) = data.domain
@@ -254,6 +258,7 @@ class SliceContourView(QWidget):
                 self.plot.addItem(it)
             self.paths += [item, start]
             self._path_extras += [halo, end]
+        self.legend.setVisible(bool(self.paths))
 
 
 class TrainingCharts(QTabWidget):
@@ -286,6 +291,7 @@ class TrainingCharts(QTabWidget):
         self.addTab(self.slice_plot, "1-D slice")
         self.addTab(self.weights, "Weights")
         self._items: dict = {}
+        self._show_legends()
 
     def set_curves(self, jobs, colors) -> None:
         """``jobs``: :class:`~gdstudio.gui.model_worker.JobView` list; one colour per job."""
@@ -324,6 +330,12 @@ class TrainingCharts(QTabWidget):
                 item.getViewBox().removeItem(item) if item.getViewBox() else None
                 for legend in (self.loss_legend, self.acc_legend):
                     legend.removeItem(item)
+        self._show_legends()
+
+    def _show_legends(self) -> None:
+        """A legend only over a chart with curves (a key of line styles alone explains nothing)."""
+        self.loss_legend.setVisible(bool(self._items))
+        self.acc_legend.setVisible(bool(self._items))
 
     def clear_curves(self) -> None:
         for item in self._items.values():
@@ -334,6 +346,7 @@ class TrainingCharts(QTabWidget):
         self.loss_legend.clear()
         self.acc_legend.clear()
         self._add_keys()
+        self._show_legends()
 
     def _add_keys(self) -> None:
         """The legends' key of line styles (entries of no curve, in the text colour): solid = the whole training
