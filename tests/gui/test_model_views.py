@@ -14,7 +14,7 @@ from PySide6.QtWidgets import QApplication
 from gdstudio.gui.surface_data import Z_SPAN
 from gdstudio.gui.views import compare
 from gdstudio.gui.views.ticks import log_axis_strings, log_tick_values
-from gdstudio.gui.views.model_views import PATH_LIFT, SliceContourView, SliceSurfaceView, TrainingCharts
+from gdstudio.gui.views.model_views import NARROW_3D, PATH_LIFT, SliceContourView, SliceSurfaceView, TrainingCharts
 
 pytestmark = pytest.mark.gui
 
@@ -72,8 +72,11 @@ def test_slice_in_3d_fills_its_view_with_a_colour_bar_and_the_path_on_the_sheet(
     sv = mm.workspace.surface_view
     sl = mm.slice_result.slice
     data = sv.data
-    # the colour bar shows the slice's range, in its own units (ticks at f_min + 10ᵏ on a log scale)
-    assert sv.colorbar.isVisible()
+    # the colour bar shows the slice's range, in its own units (ticks at f_min + 10ᵏ on a log scale); a narrow 3D
+    # view leaves it to the contour map beside it
+    assert sv.colorbar.isVisible() == (sv.width() >= NARROW_3D)
+    assert sv.colorbar.isVisible() == (size[0] > 1200)
+    assert mm.workspace.contour_view.colorbar.isVisible() and mm.workspace.contour_view.colorbar.opacity() == 1
     assert sv.colorbar.bar.levels() == pytest.approx((data.cmin, data.cmax))
     assert data.fmin == pytest.approx(float(np.min(sl.loss)))
     assert data.inverse_display(data.cmax) == pytest.approx(float(np.max(sl.loss)))
@@ -203,11 +206,11 @@ def test_no_colour_bar_or_legend_without_a_slice(qtbot, make_window, booth_confi
     ws = mm.workspace
 
     def shown():
-        return (ws.surface_view.colorbar.isVisible(), ws.contour_view.colorbar.isVisible(),
+        return (ws.surface_view.colorbar.isVisible(), ws.contour_view.colorbar.opacity() > 0,
                 ws.contour_view.legend.isVisible(), ws.charts.loss_legend.isVisible())
 
     assert shown() == (False, False, False, False)
     train_in_model_mode(qtbot, window)
-    assert shown() == (True, True, True, True)
+    assert shown() == (ws.surface_view.width() >= NARROW_3D, True, True, True)
     window.actions.reset.trigger()
     qtbot.waitUntil(lambda: shown() == (False, False, False, False), timeout=5000)

@@ -24,6 +24,9 @@ from gdstudio.gui.views.contour import TOP_MARGIN, leave_map
 from gdstudio.gui.views.surface3d import SOFT_SHADER, PickingGLView, _xray, floor_grid, reset_camera
 from gdstudio.gui.views.ticks import install_log_ticks
 
+#: Below this width (pixels) the 3D view leaves out its colour bar: the contour map beside it shows the same
+#: colours with theirs, and the sheet gets the room (at 1000 × 700 the bar took a quarter of the view).
+NARROW_3D = 360
 #: How far above the surface paths are drawn (world units), as in the function mode's 3D view.
 PATH_LIFT = 0.015 * Z_SPAN
 
@@ -113,9 +116,16 @@ class SliceSurfaceView(QWidget):
         self.centre.setDepthValue(11)
         self.view.addItem(self.centre)
         self.colorbar.set_surface(data)
-        self.colorbar.show()
+        self._fit_colorbar()
         self.set_paths(paths)
         reset_camera(self.view)
+
+    def _fit_colorbar(self) -> None:
+        self.colorbar.setVisible(self.data is not None and self.width() >= NARROW_3D)
+
+    def resizeEvent(self, ev) -> None:
+        super().resizeEvent(ev)
+        self._fit_colorbar()
 
     def set_paths(self, paths) -> None:
         """Redraw the paths only (list of (ab (K, 2), QColor)) on the slice shown. The stretches of a path
@@ -198,7 +208,7 @@ class SliceContourView(QWidget):
         self.star = pg.ScatterPlotItem(symbol="star", size=20, brush=pg.mkBrush("#ffe14d"), pen=pg.mkPen("k"))
         self.star.setZValue(20)
         self.plot.addItem(self.star)
-        self.colorbar.hide()
+        self.colorbar.setOpacity(0.0)
         self.legend.hide()
 
     def set_slice(self, a, b, loss, paths=()) -> None:
@@ -212,10 +222,12 @@ class SliceContourView(QWidget):
             self.data = None
             self.image.clear()
             self.star.setData([], [])
-            self.colorbar.hide()  # no range to show: a 0…1 bar would read as one
+            # no range to show: a 0…1 bar would read as one. Transparent, not hidden: the plot's layout gives a
+            # hidden bar's column to the map and did not give it back on show (the bar was drawn past the edge)
+            self.colorbar.setOpacity(0.0)
             self.set_paths(())
             return
-        self.colorbar.show()
+        self.colorbar.setOpacity(1.0)
         data = SurfaceData.from_grid(a, b, loss)
         self.data = data
         (a0, a1), (b0, b1) = data.domain
