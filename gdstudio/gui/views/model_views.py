@@ -288,7 +288,7 @@ class TrainingCharts(QTabWidget):
             p.showGrid(x=True, y=True, alpha=0.2)
         self.loss_plot.setLabel("bottom", "epoch")
         self.loss_plot.setLogMode(y=True)  # losses are positive and fall by decades
-        install_log_ticks(self.loss_plot.getAxis("left"))  # 10ⁿ, as the function mode's chart; numbers within a decade
+        install_log_ticks(self.loss_plot.getAxis("left"))  # 10ⁿ as in Function mode; numbers within a decade
         self.loss_plot.setLabel("left", "loss (log scale)")
         self.acc_plot.setLabel("bottom", "epoch")
         self.slice_plot.setLabel("bottom", "a (along δ, b = 0)")
