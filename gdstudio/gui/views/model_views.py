@@ -285,7 +285,10 @@ class TrainingCharts(QTabWidget):
         for p, ylabel in ((self.loss_plot, "loss"), (self.acc_plot, "accuracy"), (self.slice_plot, "loss")):
             theme.style_plot(p)
             p.setLabel("left", ylabel)
-            p.showGrid(x=True, y=True, alpha=0.2)
+            # horizontal lines only, as the function mode's loss chart: vertical ones at every minor tick of the
+            # epochs (0.2, 0.4…) hatched the curves
+            p.showGrid(x=False, y=True, alpha=0.2)
+            p.getPlotItem().layout.setContentsMargins(0, 8, 0, 0)  # room for half of the top tick's label
         self.loss_plot.setLabel("bottom", "epoch")
         self.loss_plot.setLogMode(y=True)  # losses are positive and fall by decades
         install_log_ticks(self.loss_plot.getAxis("left"))  # 10ⁿ as in Function mode; numbers within a decade
