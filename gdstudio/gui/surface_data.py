@@ -33,7 +33,7 @@ RESOLUTION = 200
 
 @dataclass
 class SurfaceData:
-    objective: Objective
+    objective: Objective | None  # None for a sampled grid without an objective (a model's loss slice)
     xs: np.ndarray
     ys: np.ndarray
     f: np.ndarray  # (W, H) loss, NaN where undefined; f[i, j] = f(xs[i], ys[j])
@@ -58,6 +58,24 @@ class SurfaceData:
         if cf.size:
             obj.cmin = float(cf.min())
             obj.cmax = float(cf.max())
+            if not obj.cmax > obj.cmin:
+                obj.cmax = obj.cmin + 1.0
+        return obj
+
+    @classmethod
+    def from_grid(cls, xs, ys, f) -> "SurfaceData":
+        """A surface sampled elsewhere (a model's loss slice from the core: ``f[i, j]`` at ``(xs[i], ys[j])``),
+        shown on the same scales as a function's. Log-compressed (see the module docstring) when its finite
+        values span more than a decade (max > 10 · min > 0), as a training loss around its minimum does."""
+        xs, ys, f = (np.asarray(v, dtype=float) for v in (xs, ys, f))
+        finite = f[np.isfinite(f)]
+        fmin = float(finite.min()) if finite.size else 0.0
+        log = bool(finite.size and fmin > 0 and float(finite.max()) > 10 * fmin)
+        obj = cls(None, xs, ys, f, log, fmin, np.empty(0), 0.0, 1.0)
+        obj.c = obj.display(f)
+        cf = obj.c[np.isfinite(obj.c)]
+        if cf.size:
+            obj.cmin, obj.cmax = float(cf.min()), float(cf.max())
             if not obj.cmax > obj.cmin:
                 obj.cmax = obj.cmin + 1.0
         return obj

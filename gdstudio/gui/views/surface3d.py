@@ -92,6 +92,22 @@ def _xray() -> dict:
             "glBlendFunc": (GL.GL_SRC_ALPHA, GL.GL_ONE_MINUS_SRC_ALPHA)}
 
 
+def floor_grid() -> gl.GLGridItem:
+    """The grey floor grid under the 2-wide box (both surface views of the window draw it)."""
+    grid = gl.GLGridItem()
+    grid.setSize(2, 2)
+    grid.setSpacing(0.25, 0.25)
+    grid.setColor((128, 128, 128, 90))
+    return grid
+
+
+def reset_camera(view: gl.GLViewWidget) -> None:
+    """The default camera on the normalised box ([−1, 1]² × [0, Z_SPAN]): all of it in view, seen from above
+    one corner (every surface drawn in the box gets it: a function's domain and a model's loss slice)."""
+    view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.45 * Z_SPAN), distance=CAMERA_DISTANCE, elevation=50,
+                           azimuth=-100)
+
+
 def _rgba(color: QColor, alpha: float = 1.0) -> tuple[float, float, float, float]:
     return (color.redF(), color.greenF(), color.blueF(), alpha)
 
@@ -174,10 +190,7 @@ class Surface3DView(RunLayers, QWidget):
         self.surface_item: gl.GLSurfacePlotItem | None = None
         self._world: tuple[np.ndarray, np.ndarray, np.ndarray] | None = None
         self.colors: np.ndarray | None = None  # (W, H, 4) RGBA of the drawn mesh
-        self.grid = gl.GLGridItem()
-        self.grid.setSize(2, 2)
-        self.grid.setSpacing(0.25, 0.25)
-        self.grid.setColor((128, 128, 128, 90))
+        self.grid = floor_grid()
         self.view.addItem(self.grid)
         self.minima = gl.GLScatterPlotItem(pos=np.zeros((0, 3)), color=(1.0, 0.88, 0.3, 1.0), size=14,
                                            pxMode=True, glOptions=_xray())
@@ -353,8 +366,7 @@ class Surface3DView(RunLayers, QWidget):
         self.reset_camera()
 
     def reset_camera(self) -> None:
-        self.view.setCameraPosition(pos=QVector3D(0.0, 0.0, 0.45 * Z_SPAN), distance=CAMERA_DISTANCE, elevation=50,
-                                    azimuth=-100)
+        reset_camera(self.view)
 
     def set_start(self, x: float, y: float) -> None:
         """Show where the next run will start (while no run is shown)."""

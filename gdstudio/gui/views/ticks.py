@@ -46,7 +46,23 @@ MINOR_LABELLED = (2.0, 5.0)
 
 
 def log_axis_strings(values, scale: float, spacing: float) -> list[str]:
-    """A pyqtgraph ``AxisItem.logTickStrings`` replacement: ``values`` are log10 of the numbers shown."""
+    """A pyqtgraph ``AxisItem.logTickStrings`` replacement: ``values`` are log10 of the numbers shown.
+
+    When fewer than two of ``values`` are powers of ten or :data:`MINOR_LABELLED` multiples (an axis spanning
+    part of a decade, e.g. a loss falling from 2.21 to 2.11), every value is labelled, with the digits that tell
+    neighbours apart: an axis with one number or none cannot be read."""
+    out = _log_axis_strings(values, scale)
+    if len(values) > 1 and sum(bool(s) for s in out) < 2:
+        x = [10.0 ** float(v) * scale for v in values]
+        gaps = [abs(b - a) for a, b in zip(x, x[1:]) if b != a]
+        top = max(abs(v) for v in x)
+        # as many significant digits as tell neighbouring ticks apart (at least 3)
+        digits = max(3, math.ceil(math.log10(top / min(gaps))) + 1) if gaps and top > 0 else 3
+        out = [f"{v:.{digits}g}" if 1e-3 <= abs(v) < 1e4 else log_label(v) for v in x]
+    return out
+
+
+def _log_axis_strings(values, scale: float) -> list[str]:
     out = []
     for v in values:
         x = 10.0 ** float(v) * scale
@@ -60,4 +76,31 @@ def log_axis_strings(values, scale: float, spacing: float) -> list[str]:
     return out
 
 
-__all__ = ["log_axis_strings", "log_label", "superscript"]
+def log_tick_values(values_in_decades, min_val: float, max_val: float) -> list:
+    """Tick levels of a log axis (``min_val``, ``max_val``: log10 of the range shown), for an
+    ``AxisItem.logTickValues`` wrapper. ``values_in_decades`` are pyqtgraph's own levels (at 1…9·10ⁿ); when
+    they hold fewer than two ticks (a range within a small part of a decade) the ticks are put at round values
+    of the numbers shown instead (steps of 1, 2 or 5·10ᵏ, two to five of them), so the axis has numbers."""
+    if sum(len(v) for _, v in values_in_decades) >= 2:
+        return values_in_decades
+    lo, hi = 10.0 ** min_val, 10.0 ** max_val
+    if not (math.isfinite(lo) and math.isfinite(hi) and hi > lo > 0):
+        return values_in_decades
+    d = (hi - lo) / 5
+    p = 10.0 ** math.floor(math.log10(d))
+    step = next(k * p for k in (1, 2, 5, 10) if k * p >= d * (1 - 1e-9))
+    first = math.ceil(lo / step) * step
+    vals = [first + i * step for i in range(int((hi - first) / step) + 1)]
+    return [(None, [math.log10(v) for v in vals if lo <= v <= hi])]
+
+
+def install_log_ticks(axis) -> None:
+    """Give a pyqtgraph ``AxisItem`` the window's log ticks: 10ⁿ labels (:func:`log_axis_strings`) and numbers
+    on a range within a decade (:func:`log_tick_values`)."""
+    orig = axis.logTickValues
+    axis.logTickStrings = log_axis_strings
+    axis.logTickValues = lambda min_val, max_val, size, std: log_tick_values(orig(min_val, max_val, size, std),
+                                                                             min_val, max_val)
+
+
+__all__ = ["install_log_ticks", "log_axis_strings", "log_label", "log_tick_values", "superscript"]
