@@ -189,7 +189,7 @@ def apply_session(window: "SessionWindow", session: sessions.Session) -> list[in
     return _apply_prepared(window, prepared)
 
 
-def _apply_model_part(window: "MainWindow", session: sessions.Session) -> None:
+def _apply_model_part(window: "SessionWindow", session: sessions.Session) -> None:
     """The Model mode's trainings (``view["model"]``, checked by ``_prepare``), started again."""
     if isinstance(session.view.get("model"), dict) and getattr(window, "model_mode", None) is not None:
         window.model_mode.apply_session_view(session.view["model"])

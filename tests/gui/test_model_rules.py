@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
+from rule_typing import use_typed_rule
+
 from gdstudio.core.training import TrainConfig, train
 from gdstudio.gui.views.rule_editor import OWN_RULE_TEXT
 
@@ -40,15 +42,7 @@ def write_rule_in_model_panel(qtbot, w, text):
     dlg = p.rule_choice.dialog
     assert dlg is not None
     qtbot.waitExposed(dlg)
-    dlg.edit.selectAll()
-    QTest.keyClick(dlg.edit, Qt.Key.Key_Delete)
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            QTest.keyClick(dlg.edit, Qt.Key.Key_Return)
-        QTest.keyClicks(dlg.edit, line)
-    assert dlg.ok_button.isEnabled(), dlg.status.text()
-    QTest.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+    use_typed_rule(qtbot, dlg, text)
 
 
 def test_own_rule_in_model_mode_trains_like_the_core_and_survives_a_restart(make_window, qtbot):

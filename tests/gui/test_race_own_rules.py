@@ -9,6 +9,8 @@ from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QFileDialog
 
+from rule_typing import use_typed_rule
+
 from gdstudio.core.runs import RunConfig, run
 from gdstudio.gui.views import compare
 
@@ -26,15 +28,7 @@ def write_rule(window, qtbot, text):
     QTest.keyClick(combo, Qt.Key.Key_End)
     dlg = window.side_panel.rule_choice.dialog
     qtbot.waitExposed(dlg)
-    dlg.edit.selectAll()
-    QTest.keyClick(dlg.edit, Qt.Key.Key_Delete)
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            QTest.keyClick(dlg.edit, Qt.Key.Key_Return)
-        QTest.keyClicks(dlg.edit, line)
-    assert dlg.ok_button.isEnabled(), dlg.status.text()
-    QTest.mouseClick(dlg.ok_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: not dlg.isVisible(), timeout=5000)
+    use_typed_rule(qtbot, dlg, text)
     assert window.side_panel.optimizer_name() == "rule:" + text
 
 

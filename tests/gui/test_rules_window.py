@@ -7,6 +7,8 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
 
+from rule_typing import type_rule
+
 from gdstudio.core.autodiff import objective_graph
 from gdstudio.core.objectives import get_objective
 from gdstudio.core.rules import EXAMPLES
@@ -29,15 +31,6 @@ def choose_own_rule(window, qtbot):
     assert dlg is not None
     qtbot.waitExposed(dlg)
     return dlg
-
-
-def type_rule(qtbot, dlg, text):
-    dlg.edit.selectAll()
-    QTest.keyClick(dlg.edit, Qt.Key.Key_Delete)
-    for i, line in enumerate(text.split("\n")):
-        if i:
-            QTest.keyClick(dlg.edit, Qt.Key.Key_Return)
-        QTest.keyClicks(dlg.edit, line)
 
 
 def test_type_the_momentum_rule_and_race_it_against_sgd_and_momentum(make_window, qtbot, monkeypatch):

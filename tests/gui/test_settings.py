@@ -10,7 +10,7 @@ from hypothesis import given, settings as hsettings
 from hypothesis import strategies as st
 
 pytest.importorskip("PySide6.QtCore")
-from PySide6.QtCore import QByteArray, QSettings  # noqa: E402
+from PySide6.QtCore import QByteArray  # noqa: E402
 
 from gdstudio.gui import settings as app_settings  # noqa: E402
 from gdstudio.gui.settings import Settings  # noqa: E402

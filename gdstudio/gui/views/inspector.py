@@ -139,6 +139,36 @@ class _Tab(QWidget):
         self.lay.addStretch(1)
 
 
+def add_header_and_tabs(lay, names) -> tuple[QLabel, QTabWidget, dict[str, _Tab]]:
+    """The bold header line and the tabs (one readout page per name) that open every step inspector."""
+    header = QLabel()
+    f = QFont(header.font())
+    f.setPointSizeF(READOUT_PT + 1)
+    f.setBold(True)
+    header.setFont(f)
+    header.setWordWrap(True)
+    header.setContentsMargins(6, 4, 6, 4)
+    lay.addWidget(header)
+    tabs = QTabWidget()
+    tabs.setDocumentMode(True)
+    lay.addWidget(tabs, 1)
+    pages: dict[str, _Tab] = {}
+    for name in names:
+        pages[name] = _Tab()
+        tabs.addTab(pages[name], name)
+    return header, tabs, pages
+
+
+def show_message_in(header: QLabel, pages: dict[str, _Tab], charts, text: str) -> None:
+    """No step to show: ``text`` in the header, empty readouts and charts."""
+    header.setText(html.escape(text))
+    for page in pages.values():
+        page.text.setText("")
+    for chart in charts:
+        chart.getPlotItem().clear()
+        chart.getPlotItem().legend.clear()
+
+
 class Inspector(QWidget):
     """Tabbed readouts and charts of one selected step."""
 
@@ -149,22 +179,7 @@ class Inspector(QWidget):
         self.setObjectName("inspector")
         lay = QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
-        self.header = QLabel()
-        f = QFont(self.header.font())
-        f.setPointSizeF(READOUT_PT + 1)
-        f.setBold(True)
-        self.header.setFont(f)
-        self.header.setWordWrap(True)
-        self.header.setContentsMargins(6, 4, 6, 4)
-        lay.addWidget(self.header)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        lay.addWidget(self.tabs, 1)
-        self.pages: dict[str, _Tab] = {}
-        for name in TABS:
-            page = _Tab()
-            self.pages[name] = page
-            self.tabs.addTab(page, name)
+        self.header, self.tabs, self.pages = add_header_and_tabs(lay, TABS)
         # charts
         self.hessian_chart = _chart("f along the eigenvector axes", "t", "f(x + t v)")
         self.pages["Hessian"].lay.addWidget(self.hessian_chart)
@@ -202,12 +217,7 @@ class Inspector(QWidget):
         """No step to show: a one-line explanation, empty tabs."""
         self.picture = None
         self._dirty = set()
-        self.header.setText(html.escape(text))
-        for page in self.pages.values():
-            page.text.setText("")
-        for chart in self.charts():
-            chart.getPlotItem().clear()
-            chart.getPlotItem().legend.clear()
+        show_message_in(self.header, self.pages, self.charts(), text)
 
     def charts(self) -> list[pg.PlotWidget]:
         return [self.hessian_chart, self.fd_chart, self.linear_chart, self.linear_error_chart, self.line_chart]

@@ -21,10 +21,9 @@ import html
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QTabWidget, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
-from gdstudio.gui.views.inspector import READOUT_PT, _chart, _Tab, num, table
+from gdstudio.gui.views.inspector import _chart, add_header_and_tabs, num, show_message_in, table
 from gdstudio.gui.views.timeline import Timeline
 
 TABS = ("Step", "Line search", "Gradient check")
@@ -62,22 +61,7 @@ class ModelInspector(QWidget):
         self.timeline.slider.setToolTip("Scrub the training: select a step to see why it went where it went")
         self.timeline.clear_button.hide()
         lay.addWidget(self.timeline)
-        self.header = QLabel()
-        f = QFont(self.header.font())
-        f.setPointSizeF(READOUT_PT + 1)
-        f.setBold(True)
-        self.header.setFont(f)
-        self.header.setWordWrap(True)
-        self.header.setContentsMargins(6, 4, 6, 4)
-        lay.addWidget(self.header)
-        self.tabs = QTabWidget()
-        self.tabs.setDocumentMode(True)
-        lay.addWidget(self.tabs, 1)
-        self.pages: dict[str, _Tab] = {}
-        for name in TABS:
-            page = _Tab()
-            self.pages[name] = page
-            self.tabs.addTab(page, name)
+        self.header, self.tabs, self.pages = add_header_and_tabs(lay, TABS)
         self.line_chart = _chart("loss along the update: φ(t) = L(θ + t·Δθ/‖Δθ‖)", "t (distance along Δθ)", "loss")
         self.line_chart.setObjectName("model_line_chart")
         self.line_chart.setMinimumHeight(240)
@@ -123,12 +107,7 @@ class ModelInspector(QWidget):
         self.timeline.set_step(k)
 
     def show_message(self, text: str) -> None:
-        self.header.setText(html.escape(text))
-        for page in self.pages.values():
-            page.text.setText("")
-        for chart in (self.line_chart, self.zoom_chart, self.fd_chart):
-            chart.getPlotItem().clear()
-            chart.getPlotItem().legend.clear()
+        show_message_in(self.header, self.pages, (self.line_chart, self.zoom_chart, self.fd_chart), text)
 
     def tab_text(self, name: str) -> str:
         return self.pages[name].text.text()
