@@ -6,6 +6,7 @@ torch is not needed to run these tests.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 from fractions import Fraction
 from pathlib import Path
@@ -23,12 +24,16 @@ from gdstudio.core.runs import RunConfig, run
 from gdstudio.core.training import TrainConfig, Training
 
 DATA = json.loads((Path(__file__).parent / "data" / "lbfgs_reference.json").read_text())
+#: The reference script's own f and ∇f (data/lbfgs_functions.py, torch-free), loaded from its file.
+_spec = importlib.util.spec_from_file_location("lbfgs_functions", Path(__file__).parent / "data" / "lbfgs_functions.py")
+_FUNCTIONS = importlib.util.module_from_spec(_spec)
+_spec.loader.exec_module(_FUNCTIONS)
 #: Largest allowed |ours − torch| per point, relative to the point's norm (as for the other torch optimizers).
 RTOL = 1e-12
 
 
 class _Fn(Objective2D):
-    """A test function whose f and gradient are written exactly as in make_lbfgs_reference.py."""
+    """A test function whose f and gradient are those make_lbfgs_reference.py gave torch (data/lbfgs_functions.py)."""
 
     domain = ((-5.0, 5.0), (-5.0, 5.0))
     formula_fn = None
@@ -40,26 +45,8 @@ class _Fn(Objective2D):
         return type(self).formula_fn(x, y)[1]
 
 
-def _rosenbrock(x, y):
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2, (-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x))
-
-
-def _quadratic(x, y):
-    return x * x + 3 * x * y + 5 * y * y, (2 * x + 3 * y, 3 * x + 10 * y)
-
-
-def _booth(x, y):
-    a, b = x + 2 * y - 7, 2 * x + y - 5
-    return a * a + b * b, (2 * a + 4 * b, 4 * a + 2 * b)
-
-
-def _himmelblau(x, y):
-    a, b = x * x + y - 11, x + y * y - 7
-    return a * a + b * b, (4 * x * a + 2 * b, 2 * a + 4 * y * b)
-
-
 def _objective(name: str) -> Objective2D:
-    fn = {"rosenbrock": _rosenbrock, "quadratic": _quadratic, "booth": _booth, "himmelblau": _himmelblau}[name]
+    fn = getattr(_FUNCTIONS, name)
     cls = type(f"T{name}", (_Fn,), {"name": f"t-{name}", "formula_fn": staticmethod(fn)})
     return cls()
 

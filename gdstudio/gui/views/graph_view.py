@@ -39,6 +39,7 @@ from PySide6.QtWidgets import (
 )
 
 from gdstudio.core.autodiff import Graph, Trace, has_graph, objective_graph
+from gdstudio.gui.views.inspector import num
 
 TAB_TITLE = "Computation graph"
 NODE_W, NODE_H = 132.0, 66.0
@@ -51,14 +52,8 @@ TEXT_COLOR = "#1a1a1a"
 EDGE_COLOR = "#8a8a8a"
 
 
-def fmt(v) -> str:
-    """A value for a node: 5 significant digits, a real minus sign, — for none."""
-    if v is None:
-        return "—"
-    v = float(v)
-    if not np.isfinite(v):
-        return "nan" if np.isnan(v) else ("∞" if v > 0 else "−∞")
-    return f"{v:.5g}".replace("-", "−")
+#: A value for a node: the inspector's readout format (5 significant digits, a real minus sign, — for none).
+fmt = num
 
 
 def layout(graph: Graph) -> dict[int, tuple[float, float]]:

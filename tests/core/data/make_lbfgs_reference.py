@@ -31,34 +31,13 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from lbfgs_functions import booth, himmelblau, quadratic, rosenbrock  # this folder is on sys.path
+from make_model_reference import REG
+from make_model_reference import loss_fn as model_loss  # the same loss as the other model data
 
 STEPS = 12
 MODEL_STEPS = 8
-REG = 1e-3
 OUT = Path(__file__).with_name("lbfgs_reference.json")
-
-
-def rosenbrock(x, y):
-    """(1 − x)² + 100(y − x²)² and its gradient."""
-    return (1 - x) ** 2 + 100 * (y - x * x) ** 2, (-2 * (1 - x) - 400 * x * (y - x * x), 200 * (y - x * x))
-
-
-def quadratic(x, y):
-    """x² + 3xy + 5y² (Hessian [[2, 3], [3, 10]])."""
-    return x * x + 3 * x * y + 5 * y * y, (2 * x + 3 * y, 3 * x + 10 * y)
-
-
-def booth(x, y):
-    """(x + 2y − 7)² + (2x + y − 5)²."""
-    a, b = x + 2 * y - 7, 2 * x + y - 5
-    return a * a + b * b, (2 * a + 4 * b, 4 * a + 2 * b)
-
-
-def himmelblau(x, y):
-    """(x² + y − 11)² + (x + y² − 7)²."""
-    a, b = x * x + y - 11, x + y * y - 7
-    return a * a + b * b, (4 * x * a + 2 * b, 2 * a + 4 * y * b)
-
 
 FUNCTIONS = {
     "rosenbrock": (rosenbrock, (-1.5, 2.0)),
@@ -104,19 +83,6 @@ def function_case(fn, start, hp):
         xs.append(p.detach().tolist())
         evals.append(opt.state[p]["func_evals"])
     return xs, evals
-
-
-def model_loss(model, X, y, W, b):
-    s = X @ W + b
-    if model == "softmax":
-        data = torch.nn.functional.cross_entropy(s, y)
-    else:
-        sy = s.gather(1, y[:, None])
-        margins = torch.relu(s - sy + 1.0)
-        mask = torch.ones_like(s)
-        mask[torch.arange(len(y)), y] = 0.0
-        data = (margins * mask).sum(dim=1).mean()
-    return data + REG * (W ** 2).sum()
 
 
 def model_case(model, hp, X, y):
